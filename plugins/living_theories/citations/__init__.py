@@ -1,0 +1,1 @@
+"""Citations: Pandoc citation syntax, the BibTeX bibliography, and CSL formatting."""

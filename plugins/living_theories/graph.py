@@ -1,0 +1,363 @@
+"""The theory graph: every record with its cross-references resolved, and the integrity checks.
+
+Theories -> versions -> CMOCs <- evidence -> sources -> references, and back again. Pages,
+diagrams and history are all read off this graph; `check` reports every reference that does
+not resolve, every public record that leans on an internal one, and versions out of order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import models as m
+from .citations.bibtex import Bibliography
+from .citations.syntax import cited_keys
+from .loading import Corpus
+from .problems import Problems, YamlPath
+
+PUBLIC = m.Visibility.public.value
+
+
+@dataclass
+class Occurrence:
+    """A CMOC as it appears in one version (CMOC ids are stable across versions)."""
+
+    theory: m.Theory
+    version: m.Version
+    cmoc: m.CMOC
+    index: int  # position in the version's list
+
+
+@dataclass
+class TheoryGraph:
+    corpus: Corpus
+    bibliography: Bibliography
+    cmocs: dict[str, list[Occurrence]] = field(default_factory=lambda: defaultdict(list))
+    evidence_on_cmoc: dict[str, list[tuple[m.Evidence, m.BearsOn]]] = field(
+        default_factory=lambda: defaultdict(list))
+    evidence_on_context: dict[str, list[tuple[m.Evidence, m.BearsOn]]] = field(
+        default_factory=lambda: defaultdict(list))
+    evidence_on_theory: dict[str, list[tuple[m.Evidence, m.BearsOn]]] = field(
+        default_factory=lambda: defaultdict(list))
+    evidence_from_source: dict[str, list[m.Evidence]] = field(
+        default_factory=lambda: defaultdict(list))
+
+    @property
+    def theories(self) -> dict[str, m.Theory]:
+        return self.corpus.theories
+
+    @property
+    def contexts(self) -> dict[str, m.OverarchingContext]:
+        return {c.id: c for c in self.corpus.project.overarching_contexts}
+
+    @property
+    def substantive(self) -> dict[str, m.SubstantiveTheory]:
+        return {s.id: s for s in self.corpus.project.substantive_theories}
+
+    def version(self, theory_id: str, number: int) -> m.Version | None:
+        theory = self.theories.get(theory_id)
+        if theory is None or not 1 <= number <= len(theory.versions):
+            return None
+        return theory.versions[number - 1]
+
+    def previous(self, version: m.Version) -> m.Version | None:
+        return self.version(version.theory_id, version.number - 1)
+
+    def lineage(self, version: m.Version, cmoc: m.CMOC) -> m.Lineage | None:
+        """The lineage as written, or as implied: kept if the id was in the previous version."""
+        if cmoc.lineage is not None:
+            return cmoc.lineage
+        prev = self.previous(version)
+        if prev is None:
+            return None
+        if any(c.id == cmoc.id for c in prev.cmocs):
+            return m.Lineage(relation=m.Relation.kept, **{"from": [cmoc.id]})
+        return m.Lineage(relation=m.Relation.not_known)
+
+    def evidence_kind(self, evidence: m.Evidence) -> str:
+        if evidence.kind:
+            return evidence.kind
+        source = self.corpus.sources.get(evidence.source)
+        return m.EVIDENCE_KIND_OF_SOURCE[source.kind] if source else "other"
+
+
+def build(corpus: Corpus, bibliography: Bibliography) -> TheoryGraph:
+    graph = TheoryGraph(corpus, bibliography)
+    for theory in corpus.theories.values():
+        for version in theory.versions:
+            for i, cmoc in enumerate(version.cmocs):
+                graph.cmocs[cmoc.id].append(Occurrence(theory, version, cmoc, i))
+    for ev in corpus.evidence.values():
+        graph.evidence_from_source[ev.source].append(ev)
+        for target in ev.bears_on:
+            if target.cmoc:
+                graph.evidence_on_cmoc[target.cmoc].append((ev, target))
+            elif target.context:
+                graph.evidence_on_context[target.context].append((ev, target))
+            elif target.theory:
+                graph.evidence_on_theory[target.theory].append((ev, target))
+    return graph
+
+
+# --- Checks ----------------------------------------------------------------------------------
+
+
+class _Checker:
+    def __init__(self, graph: TheoryGraph, problems: Problems):
+        self.g = graph
+        self.problems = problems
+
+    def at(self, where: tuple[str, YamlPath] | None, sub: YamlPath, message: str,
+           hint: str) -> None:
+        file, base = where if where else ("?", ())
+        self.problems.add(file, message, hint, path=base + sub)
+
+    def ref(self, where: Any, sub: YamlPath, kind: str, value: str, known: dict | set,
+            hint: str) -> bool:
+        if value in known:
+            return True
+        if value in self.g.corpus.invalid_ids:
+            return False  # the record itself failed validation and was reported
+        self.at(where, sub, f"{kind} '{value}' does not exist", hint)
+        return False
+
+    def public_needs(self, where: Any, sub: YamlPath, owner_public: bool, record: Any,
+                     what: str) -> None:
+        if owner_public and record is not None and getattr(record, "visibility", PUBLIC) != PUBLIC:
+            self.at(where, sub, f"a public record refers to the internal {what}",
+                    f"make the {what} public, or this record 'visibility: internal'")
+
+    # Each check below covers one kind of record.
+
+    def run(self) -> None:
+        self.project()
+        for theory in self.g.theories.values():
+            self.theory(theory)
+        self.sources()
+        self.evidence()
+        self.citations()
+
+    def project(self) -> None:
+        bib = self.g.bibliography.entries
+        for st in self.g.corpus.project.substantive_theories:
+            for i, key in enumerate(st.references):
+                self.ref(st._where, ("references", i), "the reference", key, bib,
+                         "add it to references.bib or correct the key")
+        for kind, records in (("overarching context", self.g.corpus.project.overarching_contexts),
+                              ("substantive theory", self.g.corpus.project.substantive_theories)):
+            seen: set[str] = set()
+            for record in records:
+                if record.id in seen:
+                    self.at(record._where, ("id",), f"the {kind} id '{record.id}' is used "
+                            "twice", "give each its own id")
+                seen.add(record.id)
+
+    def theory(self, theory: m.Theory) -> None:
+        where = theory._where
+        public = theory.visibility == PUBLIC
+        framework = self.g.corpus.project.framework
+        domains = {d.id for d in framework.domains} if framework else set()
+        if theory.domain:
+            self.ref(where, ("domain",), "the framework domain", theory.domain, domains,
+                     "add it to 'framework: domains:' in theories/project.yaml"
+                     + (f" (known: {', '.join(sorted(domains))})" if domains else ""))
+        for i, sid in enumerate(theory.substantive_theories):
+            if self.ref(where, ("substantive_theories", i), "the substantive theory", sid,
+                        self.g.substantive, "define it in theories/project.yaml"):
+                self.public_needs(where, ("substantive_theories", i), public,
+                                  self.g.substantive[sid], "substantive theory")
+        if not theory.versions:
+            self.at(where, (), f"the theory '{theory.id}' has no versions",
+                    f"add theories/{theory.id}/v1.yaml")
+        self.version_order(theory)
+        for version in theory.versions:
+            self.version(theory, version, public)
+
+    def version_order(self, theory: m.Theory) -> None:
+        numbers = [v.number for v in theory.versions]
+        for expected, version in enumerate(theory.versions, start=1):
+            if version.number != expected and expected not in numbers:
+                self.at(version._where, (), f"version {version.number} of '{theory.id}' "
+                        f"follows a gap: there is no v{expected}.yaml",
+                        "number versions 1, 2, 3, ... without gaps")
+                break
+        for before, after in zip(theory.versions, theory.versions[1:], strict=False):
+            if before.date and after.date and after.date < before.date:
+                self.at(after._where, ("date",), f"version {after.number} is dated "
+                        f"{after.date}, before version {before.number} ({before.date})",
+                        "versions must be in date order: correct the date")
+            if (before.status == m.Status.draft.value
+                    and after.status == m.Status.released.value):
+                self.at(after._where, ("status",), f"version {after.number} is released but "
+                        f"the earlier version {before.number} is still a draft",
+                        "release versions in order")
+
+    def version(self, theory: m.Theory, version: m.Version, public: bool) -> None:
+        where = version._where
+        bib = self.g.bibliography.entries
+        prev = self.g.previous(version)
+        prev_ids = {c.id for c in prev.cmocs} if prev else set()
+        own_ids: set[str] = set()
+        for i, key in enumerate(version.published_in):
+            self.ref(where, ("published_in", i), "the reference", key, bib,
+                     "add it to references.bib or correct the key")
+        for i, cmoc in enumerate(version.cmocs):
+            base = ("cmocs", i)
+            if cmoc.id in own_ids:
+                self.at(where, base + ("id",), f"the CMOC id '{cmoc.id}' is used twice in "
+                        "this version", "give each CMOC its own id")
+            own_ids.add(cmoc.id)
+            other = {o.theory.id for o in self.g.cmocs.get(cmoc.id, [])} - {theory.id}
+            if other:
+                self.at(where, base + ("id",), f"the CMOC id '{cmoc.id}' is also used by the "
+                        f"theory '{sorted(other)[0]}'", "CMOC ids must be unique across theories")
+            for j, ctx in enumerate(cmoc.overarching_contexts):
+                if self.ref(where, base + ("overarching_contexts", j), "the overarching "
+                            "context", ctx, self.g.contexts, "define it in "
+                            "theories/project.yaml"):
+                    self.public_needs(where, base + ("overarching_contexts", j), public,
+                                      self.g.contexts[ctx], "overarching context")
+            lineage = cmoc.lineage
+            if lineage is None:
+                continue
+            if prev is None and lineage.relation not in (m.Relation.new.value,
+                                                         m.Relation.not_known.value):
+                self.at(where, base + ("lineage", "relation"), f"version {version.number} "
+                        f"has no previous version, so CMOC '{cmoc.id}' cannot be "
+                        f"'{lineage.relation}'", "remove 'lineage' from a first version")
+            for j, src in enumerate(lineage.from_ if prev else []):
+                self.ref(where, base + ("lineage", "from", j), "the previous version's CMOC",
+                         src, prev_ids, f"'from' lists CMOC ids of version "
+                         f"{version.number - 1}" + (f": {', '.join(sorted(prev_ids))}"
+                                                    if prev_ids else ""))
+            self.evidence_refs(where, base + ("lineage", "evidence"), lineage.evidence, public)
+        for i, change in enumerate(version.changes):
+            for j, cid in enumerate(change.cmocs):
+                self.ref(where, ("changes", i, "cmocs", j), "the CMOC", cid,
+                         own_ids | prev_ids, "list CMOCs of this version or the previous one")
+            self.evidence_refs(where, ("changes", i, "evidence"), change.evidence, public)
+        for i, drop in enumerate(version.dropped):
+            known = self.ref(where, ("dropped", i, "cmoc"), "the previous version's CMOC",
+                             drop.cmoc, prev_ids, "a dropped CMOC must be in the previous version")
+            if known and drop.cmoc in own_ids:
+                self.at(where, ("dropped", i, "cmoc"), f"the CMOC '{drop.cmoc}' is listed "
+                        "as dropped but is still in this version",
+                        "remove it from 'dropped' or from 'cmocs'")
+            self.evidence_refs(where, ("dropped", i, "evidence"), drop.evidence, public)
+
+    def evidence_refs(self, where: Any, sub: YamlPath, ids: list[str], public: bool) -> None:
+        for j, eid in enumerate(ids):
+            if self.ref(where, sub + (j,), "the evidence", eid, self.g.corpus.evidence,
+                        "check the id against evidence/*.yaml"):
+                self.public_needs(where, sub + (j,), public, self.g.corpus.evidence[eid],
+                                  "evidence")
+
+    def sources(self) -> None:
+        bib = self.g.bibliography.entries
+        for source in self.g.corpus.sources.values():
+            where = source._where
+            if source.reference:
+                self.ref(where, ("reference",), "the reference", source.reference, bib,
+                         "add it to references.bib or correct the key")
+            for i, rv in enumerate(source.reviewed):
+                if self.g.version(rv.theory, rv.version) is None:
+                    self.at(where, ("reviewed", i), f"version {rv.version} of the theory "
+                            f"'{rv.theory}' does not exist", "check the theory id and number")
+            for i, q in enumerate(source.questions):
+                if q.theory:
+                    self.ref(where, ("questions", i, "theory"), "the theory", q.theory,
+                             self.g.theories, "check the theory id")
+                if q.cmoc:
+                    self.ref(where, ("questions", i, "cmoc"), "the CMOC", q.cmoc,
+                             self.g.cmocs, "check the CMOC id")
+
+    def evidence(self) -> None:
+        for ev in self.g.corpus.evidence.values():
+            where = ev._where
+            public = ev.visibility == PUBLIC
+            source = self.g.corpus.sources.get(ev.source)
+            if self.ref(where, ("source",), "the source", ev.source, self.g.corpus.sources,
+                        "define it under 'sources:' in an evidence/*.yaml file"):
+                self.public_needs(where, ("source",), public, source, "source")
+                expected = m.EVIDENCE_KIND_OF_SOURCE[source.kind]
+                if ev.kind and ev.kind != expected and "other" not in (ev.kind, expected):
+                    self.at(where, ("kind",), f"the evidence is of kind '{ev.kind}' but its "
+                            f"source '{source.id}' is a {source.kind}",
+                            f"use kind '{expected}', or leave 'kind' out")
+            for i, target in enumerate(ev.bears_on):
+                sub = ("bears_on", i)
+                if target.cmoc and self.ref(where, sub + ("cmoc",), "the CMOC", target.cmoc,
+                                            self.g.cmocs, "check the id against the CMOCs "
+                                            "in theories/*/v*.yaml"):
+                    theory = self.g.cmocs[target.cmoc][0].theory
+                    self.public_needs(where, sub + ("cmoc",), public, theory, "theory")
+                if target.context and self.ref(where, sub + ("context",), "the overarching "
+                                               "context", target.context, self.g.contexts,
+                                               "define it in theories/project.yaml"):
+                    self.public_needs(where, sub + ("context",), public,
+                                      self.g.contexts[target.context], "overarching context")
+                if target.theory and self.ref(where, sub + ("theory",), "the theory",
+                                              target.theory, self.g.theories,
+                                              "check the theory id"):
+                    self.public_needs(where, sub + ("theory",), public,
+                                      self.g.theories[target.theory], "theory")
+
+    def citations(self) -> None:
+        bib = self.g.bibliography.entries
+        for where, sub, text in markdown_texts(self.g):
+            for key in cited_keys(text):
+                if key not in bib:
+                    self.at(where, sub, f"the citation @{key} is not in references.bib",
+                            "add the reference to references.bib, or correct the key")
+
+
+def iter_markdown(model: BaseModel, path: YamlPath = ()) -> Iterator[tuple[YamlPath, str]]:
+    """Every Markdown text inside a model, with its path (for error lines)."""
+    md = m.markdown_fields(type(model))
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        key = info.alias or name
+        if name in md:
+            if isinstance(value, str):
+                yield path + (key,), value
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    yield path + (key, i), item
+        elif isinstance(value, BaseModel):
+            yield from iter_markdown(value, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from iter_markdown(item, path + (key, i))
+
+
+def markdown_texts(graph: TheoryGraph) -> Iterator[tuple[Any, YamlPath, str]]:
+    """(where, path, text) for every Markdown text in the project."""
+    project = graph.corpus.project
+    for ctx in project.overarching_contexts:
+        for sub, text in iter_markdown(ctx):
+            yield ctx._where, sub, text
+    for st in project.substantive_theories:
+        for sub, text in iter_markdown(st):
+            yield st._where, sub, text
+    if project.framework:
+        for sub, text in iter_markdown(project.framework):
+            yield (str(graph.corpus.project_file), ()), ("framework",) + sub, text
+    for theory in graph.theories.values():
+        for sub, text in iter_markdown(theory):
+            yield theory._where, sub, text
+        for version in theory.versions:
+            for sub, text in iter_markdown(version):
+                yield version._where, sub, text
+    for record in list(graph.corpus.sources.values()) + list(graph.corpus.evidence.values()):
+        for sub, text in iter_markdown(record):
+            yield record._where, sub, text
+
+
+def check(graph: TheoryGraph, problems: Problems) -> None:
+    _Checker(graph, problems).run()

@@ -1,0 +1,73 @@
+"""Pandoc citation syntax and the BibTeX bibliography."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from living_theories.citations.bibtex import decode, load_bibliography, parse_names
+from living_theories.citations.syntax import Cite, cited_keys, find_citations
+from living_theories.problems import Problems
+
+
+@pytest.mark.parametrize("text,cites,in_text", [
+    ("[@key]", [Cite("key")], False),
+    ("[@key, p. 4]", [Cite("key", locator="p. 4")], False),
+    ("As @sims2021 argues", [Cite("sims2021")], True),
+    ("@sims2021 [p. 33] says", [Cite("sims2021", locator="p. 33")], True),
+    ("[-@key]", [Cite("key", suppress_author=True)], False),
+    ("[see @a; @b, pp. 3-5]", [Cite("a", prefix="see"), Cite("b", locator="pp. 3-5")], False),
+    ("[@{odd key}]", [Cite("odd key")], False),
+])
+def test_pandoc_citations(text, cites, in_text):
+    (found,) = find_citations(text)
+    assert list(found.cites) == cites and found.in_text is in_text
+
+
+@pytest.mark.parametrize("text", [
+    "write to someone@example.org", "`@code` span", "```\n[@fenced]\n```",
+    "[a link](http://x.org/@user)", "no citation here", "a trailing @ sign",
+])
+def test_not_citations(text):
+    assert cited_keys(text) == []
+
+
+def test_key_ends_before_trailing_punctuation():
+    assert cited_keys("As @pawson1997. And @a:b.") == ["pawson1997", "a:b"]
+
+
+def test_accented_names_survive(tmp_path: Path):
+    bib = tmp_path / "r.bib"
+    bib.write_text(r"""@article{k,
+  author = {Koz{\l}owska, Olga and {\'A}lvarez-Rosete, Arturo and
+            Nu{\~n}o-Solin{\'i}s, Roberto and {World Health Organization} and
+            Nguy{\~{\^e}}n, An},
+  title = {Care in {NHS} \& social care},
+  pages = {302--314},
+}
+@article{u, author = {González-Ortiz, Laura and Vallières, F.}, title = {Unicode as is}}
+""", encoding="utf-8")
+    problems = Problems(tmp_path)
+    lib = load_bibliography(bib, problems)
+    assert not problems.items
+    names = lib["k"].names()
+    assert [n.family for n in names] == ["Kozłowska", "Álvarez-Rosete", "Nuño-Solinís",
+                                         "World Health Organization", "Nguyễn"]
+    assert names[3].literal and not names[0].literal
+    assert lib["k"].field("title") == "Care in NHS & social care"
+    assert lib["k"].field("pages") == "302–314"
+    assert [n.family for n in lib["u"].names()] == ["González-Ortiz", "Vallières"]
+
+
+def test_decode_leaves_plain_text_alone():
+    assert decode("Plain title") == "Plain title"
+
+
+def test_corporate_author_is_not_split():
+    (name,) = parse_names("{NHS England and NHS Improvement}")
+    assert name.family == "NHS England and NHS Improvement" and name.literal
+
+
+def test_missing_bib_file_is_an_empty_bibliography(tmp_path: Path):
+    problems = Problems(tmp_path)
+    assert load_bibliography(tmp_path / "none.bib", problems).entries == {}

@@ -1,0 +1,112 @@
+"""The Pydantic models: what a researcher may and may not write."""
+
+from __future__ import annotations
+
+import pytest
+from living_theories import models as m
+from pydantic import ValidationError
+
+
+def cmoc(**fields):
+    return m.CMOC.model_validate({"id": "c-1", **fields})
+
+
+def test_cmoc_elements_and_defaults():
+    c = cmoc(contexts=["ICS formation"], mechanism_resources=["Clear vision"],
+             mechanism_reasonings=["Sense of purpose"], outcomes=["Focus on objectives"])
+    assert c.mechanism == "present" and c.outcome == "positive"
+    assert c.lineage is None
+
+
+def test_cmoc_may_describe_absence_and_negative_outcome():
+    c = cmoc(mechanism="absent", outcome="negative", outcomes=["Lower morale"])
+    assert (c.mechanism, c.outcome) == ("absent", "negative")
+
+
+def test_cmoc_with_only_a_label_is_allowed_for_incomplete_records():
+    assert cmoc(label="CMOC 3").label == "CMOC 3"
+
+
+def test_empty_cmoc_is_rejected():
+    with pytest.raises(ValidationError, match="at least a label"):
+        cmoc()
+
+
+@pytest.mark.parametrize("relation,sources,ok", [
+    ("kept", ["a"], True), ("refined", ["a"], True), ("merged", ["a", "b"], True),
+    ("merged", ["a"], False), ("split", ["a"], True), ("split", ["a", "b"], False),
+    ("new", [], True), ("new", ["a"], False), ("not-known", [], True),
+    ("not-known", ["a", "b"], True),
+])
+def test_lineage_relations(relation, sources, ok):
+    data = {"relation": relation, "from": sources}
+    if ok:
+        assert m.Lineage.model_validate(data).from_ == sources
+    else:
+        with pytest.raises(ValidationError):
+            m.Lineage.model_validate(data)
+
+
+def test_unknown_fields_are_errors():
+    with pytest.raises(ValidationError, match="extra"):
+        m.VersionFile.model_validate({"stage": "initial", "statment": "typo"})
+
+
+def test_dates_may_be_partial_and_yaml_dates_become_text():
+    import datetime as dt
+
+    for value in ("2024", "2024-01", dt.date(2024, 1, 26)):
+        v = m.VersionFile.model_validate({"stage": "initial", "date": value})
+        assert v.date in ("2024", "2024-01", "2024-01-26")
+    with pytest.raises(ValidationError):
+        m.VersionFile.model_validate({"stage": "initial", "date": "26/01/2024"})
+
+
+def test_stage_is_extensible():
+    assert m.VersionFile.model_validate({"stage": "consultation-draft"}).stage == \
+        "consultation-draft"
+
+
+def test_evidence_needs_quote_or_summary_and_a_target():
+    base = {"id": "e-1", "source": "p1", "bears_on": [{"cmoc": "c-1"}]}
+    with pytest.raises(ValidationError, match="quote"):
+        m.Evidence.model_validate(base)
+    with pytest.raises(ValidationError, match="exactly one"):
+        m.Evidence.model_validate({**base, "quote": "q", "bears_on": [{"cmoc": "a",
+                                                                         "context": "b"}]})
+    e = m.Evidence.model_validate({**base, "quote": "q", "bears_on": [
+        {"cmoc": "c-1", "aspect": "C-O", "role": "challenges"}]})
+    assert e.bears_on[0].aspect == "C-O" and e.bears_on[0].role == "challenges"
+
+
+def test_aspect_only_applies_to_cmocs():
+    with pytest.raises(ValidationError, match="only applies"):
+        m.BearsOn.model_validate({"context": "x", "aspect": "C"})
+
+
+def test_source_kinds_need_their_fields():
+    with pytest.raises(ValidationError, match="BibTeX key"):
+        m.Source.model_validate({"id": "s", "kind": "study"})
+    with pytest.raises(ValidationError, match="anonymised code"):
+        m.Source.model_validate({"id": "s", "kind": "participant"})
+    consultation = m.Source.model_validate({
+        "id": "round-1", "kind": "consultation", "title": "Round 1", "date": "2024-05",
+        "groups": ["patients", "ICB members"], "reviewed": [{"theory": "t", "version": 2}],
+        "questions": [{"text": "Does this ring true?", "cmoc": "c-1"}]})
+    assert consultation.reviewed[0].version == 2
+
+
+def test_ids_must_be_slugs():
+    with pytest.raises(ValidationError, match="pattern"):
+        m.Source.model_validate({"id": "P2/20", "kind": "participant", "code": "P2/20"})
+
+
+def test_markdown_fields_are_discovered_from_the_models():
+    assert set(m.markdown_fields(m.CMOC)) >= {"narrative", "contexts", "outcomes"}
+    assert "quote" not in m.markdown_fields(m.Evidence)  # quotes are verbatim, never parsed
+    assert "summary" in m.markdown_fields(m.Evidence)
+
+
+def test_visibility_defaults_to_public():
+    s = m.Source.model_validate({"id": "s", "kind": "meeting", "title": "M"})
+    assert s.visibility == "public"

@@ -1,0 +1,117 @@
+"""Frozen releases: the content hash and the lock file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from conftest import edit
+from living_theories import models as m
+from living_theories.releases import content_hash
+
+
+def version(text: str) -> m.Version:
+    return m.VersionFile.model_validate(yaml.safe_load(text))
+
+
+BASE = """
+stage: refined
+status: released
+date: 2024-01-26
+statement: Leaders build trust [@pawson1997].
+cmocs:
+  - id: c-1
+    contexts: [A context]
+    outcomes: [An outcome]
+"""
+
+
+def test_hash_ignores_key_order_quoting_whitespace_and_comments():
+    reordered = """
+# a comment
+cmocs:
+  - outcomes:    ["An outcome"]
+    contexts:
+      - 'A context'
+    id: "c-1"
+date: "2024-01-26"
+statement: >-
+  Leaders build
+  trust [@pawson1997].
+status: released
+stage: refined
+"""
+    assert content_hash(version(BASE)) == content_hash(version(reordered))
+
+
+def test_hash_ignores_explicit_defaults():
+    explicit = BASE.replace("    outcomes: [An outcome]\n",
+                            "    outcomes: [An outcome]\n    mechanism: present\n"
+                            "    overarching_contexts: []\n")
+    assert content_hash(version(BASE)) == content_hash(version(explicit))
+
+
+def test_hash_changes_with_content():
+    changed = BASE.replace("An outcome", "Another outcome")
+    assert content_hash(version(BASE)) != content_hash(version(changed))
+    absent = BASE.replace("    outcomes: [An outcome]\n",
+                          "    outcomes: [An outcome]\n    mechanism: absent\n")
+    assert content_hash(version(BASE)) != content_hash(version(absent))
+
+
+def test_hash_is_stable_across_machines():
+    # A fixed input has a fixed hash: canonical JSON with sorted keys, UTF-8, no spaces.
+    v = version("stage: initial\nstatement: Kozłowska\n")
+    assert content_hash(v) == content_hash(version("statement: Kozłowska\nstage: initial\n"))
+    assert content_hash(v).startswith("sha256:") and len(content_hash(v)) == 71
+
+
+def test_release_freezes_a_draft(project: Path, cli):
+    code, out, err = cli("release", "demo", "--dir", str(project))
+    assert code == 0, err
+    assert "released demo version 2 (2024-02-01): sha256:" in out
+    text = (project / "theories/demo/v2.yaml").read_text()
+    assert "status: released" in text and "status: draft" not in text
+    lock = json.loads((project / "living-theories.lock").read_text())
+    assert set(lock["versions"]) == {"demo/v1", "demo/v2"}
+    assert cli("validate", str(project))[0] == 0
+    # a later edit to the released version is caught
+    edit(project / "theories/demo/v2.yaml", "Lacked evidence.", "No evidence.")
+    code, _, err = cli("validate", str(project))
+    assert code == 1 and "version 2 of 'demo' was released and is frozen" in err
+
+
+def test_release_dates_an_undated_draft(project: Path, cli):
+    edit(project / "theories/demo/v2.yaml", "date: 2024-02-01\n", "")
+    code, out, _ = cli("release", "demo", "--dir", str(project))
+    assert code == 0
+    assert "\ndate: " in (project / "theories/demo/v2.yaml").read_text()
+
+
+def test_release_is_refused_when_the_project_is_invalid(project: Path, cli):
+    edit(project / "evidence/interviews.yaml", "cmoc: demo-trust", "cmoc: nope")
+    before = (project / "theories/demo/v2.yaml").read_text()
+    lock_before = (project / "living-theories.lock").read_text()
+    code, out, err = cli("release", "demo", "--dir", str(project))
+    assert code == 1 and "nothing was released" in err and "nope" in err
+    assert (project / "theories/demo/v2.yaml").read_text() == before
+    assert (project / "living-theories.lock").read_text() == lock_before
+
+
+def test_release_locks_versions_marked_released_by_hand(project: Path, cli):
+    (project / "living-theories.lock").unlink()
+    code, out, err = cli("release", "demo", "--dir", str(project))
+    assert code == 0, err
+    assert "released demo version 1" in out and "released demo version 2" in out
+
+
+def test_release_of_unknown_theory(project: Path, cli):
+    code, _, err = cli("release", "nope", "--dir", str(project))
+    assert code == 1 and "no theory 'nope'" in err and "demo" in err
+
+
+def test_damaged_lock_file(project: Path, cli):
+    (project / "living-theories.lock").write_text("{not json")
+    code, _, err = cli("validate", str(project))
+    assert code == 1 and "living-theories.lock" in err and "damaged" in err

@@ -57,10 +57,9 @@ def cmd_release(args: argparse.Namespace) -> int:
         print(f"error: there is no theory '{args.theory}' - known theories: {known}",
               file=sys.stderr)
         return 1
-    unlocked = f"unlocked:{args.theory}"
-    blocking = [p for p in problems.errors if p.code != unlocked]
-    if blocking or theory is None:
-        problems.items = [p for p in problems.items if p.code != unlocked]
+    # Released-but-not-yet-locked versions are what this command is for: they do not block.
+    problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
+    if problems or theory is None:
         return _fail(problems, "; nothing was released")
     drafts = [v for v in theory.versions if v.status == "draft"]
     pending = [v for v in theory.versions if v.status == "released"
@@ -75,7 +74,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         originals[path] = path.read_text(encoding="utf-8")
         _write(path, mark_released(originals[path], dt.date.today().isoformat()))
     project, problems = load_project(root)
-    problems.items = [p for p in problems.items if p.code != unlocked]
+    problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
     if problems:
         for path, text in originals.items():
             _write(path, text)

@@ -46,7 +46,10 @@ Id = Annotated[str, Field(pattern=ID_PATTERN, description="A stable identifier: 
 
 
 def _date_to_text(value: Any) -> Any:
-    # YAML turns 2024-01-26 into a date object; keep dates as text so "2024" and "2024-01" work.
+    # YAML turns 2024-01-26 into a date and 2024 into a number; keep dates as text so that
+    # "2024", "2024-01" and "2024-01-26" all work.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
@@ -478,6 +481,8 @@ class Evidence(Record):
 class ProjectFile(Strict):
     """`theories/project.yaml`: what spans all theories."""
 
+    title: str | None = Field(None, description="The project's name, shown on the home page.")
+    description: Text | None = Field(None, description="What the project is about (Markdown).")
     framework: Framework | None = None
     overarching_contexts: list[OverarchingContext] = Field(default_factory=list)
     substantive_theories: list[SubstantiveTheory] = Field(default_factory=list)

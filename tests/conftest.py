@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,3 +36,87 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
         return code, out, err
 
     return run
+
+
+def build_site(project: Path, dest: Path, *, env: dict[str, str] | None = None,
+               strict: bool = True) -> subprocess.CompletedProcess[str]:
+    """A real `mkdocs build` of a project folder into dest."""
+    import os
+
+    args = [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml"),
+            "-d", str(dest)]
+    if strict:
+        args.append("--strict")
+    full_env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})}
+    return subprocess.run(args, capture_output=True, text=True, env=full_env)
+
+
+def article(html_file: Path) -> str:
+    """The page's own content (inside <article>), without the site's navigation."""
+    text = html_file.read_text(encoding="utf-8")
+    start = text.index("<article")
+    return text[start: text.index("</article>", start)]
+
+
+REPO = Path(__file__).parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def bundled_site(tmp_path_factory) -> Path:
+    """The repository's own site, built once per test session."""
+    dest = tmp_path_factory.mktemp("bundled") / "site"
+    run = build_site(REPO, dest)
+    assert run.returncode == 0, run.stderr
+    return dest
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    if not CHROMIUM.exists():
+        pytest.fail("browser tests need Debian's chromium at /usr/bin/chromium: "
+                    "run ./scripts/test, or apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class StaticServer:
+    """Serves a folder on 127.0.0.1 (a site must work from any sub-path; root here)."""
+
+    def __init__(self, root: Path):
+        import functools
+        import http.server
+        import threading
+
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def serve():
+    servers: list[StaticServer] = []
+
+    def start(root: Path) -> str:
+        servers.append(StaticServer(root))
+        return servers[-1].url
+
+    yield start
+    for s in servers:
+        s.close()

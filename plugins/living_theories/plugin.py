@@ -8,7 +8,9 @@ on_page_markdown  tell the citations extension which page it is rendering
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +113,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             existing = files.get_file_from_path(page.path)
             if existing is not None:
                 files.remove(existing)
-            files.append(File.generated(config, page.path, content=page.content,
+            content = f"---\ntitle: {json.dumps(_safe_title(page.title))}\n---\n\n{page.content}"
+            files.append(File.generated(config, page.path, content=content,
                                         inclusion=inclusion))
         for asset in sorted(p for p in ASSETS.rglob("*") if p.is_file()):
             files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}",
@@ -139,6 +142,13 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         if self.extension is not None:
             self.extension.current_page = page.file.src_uri
         return markdown
+
+
+def _safe_title(title: str) -> str:
+    """A page title for the theme's <title> element. Themes print it through `striptags`,
+    which removes tags and then decodes entities: so no '<', '>' or entity may remain."""
+    title = title.replace("<", "\u2039").replace(">", "\u203a")
+    return re.sub(r"&(?=#?\w+;)", "\uff06", title)
 
 
 def _signature(root: Path, bib: Path) -> tuple[Any, ...]:

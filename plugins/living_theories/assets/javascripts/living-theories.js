@@ -46,7 +46,7 @@
 
   async function renderAll() {
     var blocks = document.querySelectorAll("pre.lt-mermaid:not([data-lt-done])");
-    if (!blocks.length) return;
+    if (!blocks.length) return finished();
     var mermaid = await loadMermaid();
     var dark = document.body.getAttribute("data-md-color-scheme") === "slate";
     mermaid.initialize({ startOnLoad: false, securityLevel: "strict",
@@ -67,6 +67,12 @@
         console.error("Living Theories: a diagram could not be drawn:", err);
       }
     }
+    finished();
+  }
+
+  // Marks the page once every diagram is drawn (or has failed), for tests and print.
+  function finished() {
+    document.documentElement.setAttribute("data-lt-diagrams", "done");
   }
 
   if (document.readyState === "loading") {

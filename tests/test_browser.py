@@ -1,0 +1,97 @@
+"""The built site in a real browser: diagrams, links, search, no network, no injected script."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from test_escaping import hostile_site  # noqa: F401 - the fixture, shared
+
+pytestmark = pytest.mark.browser
+
+
+class Visit:
+    """One page load, recording errors and every request that leaves 127.0.0.1."""
+
+    def __init__(self, browser, url: str):
+        self.page = browser.new_page()
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("console", lambda m: self.errors.append(f"console: {m.text}")
+                     if m.type == "error" else None)
+        self.page.on("request", lambda r: None if urlparse(r.url).hostname == "127.0.0.1"
+                     or r.url.startswith(("data:", "blob:")) else self.outside.append(r.url))
+        self.page.goto(url)
+        self.page.wait_for_selector("html[data-lt-diagrams=done]", timeout=30_000)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def diagram_pages(site: Path) -> list[str]:
+    return sorted(str(p.relative_to(site).parent) for p in site.rglob("index.html")
+                  if 'class="lt-mermaid"' in p.read_text())
+
+
+def test_every_diagram_renders_without_errors_or_network(browser, serve, bundled_site):
+    base = serve(bundled_site)
+    paths = diagram_pages(bundled_site)
+    assert len(paths) >= 40  # 4 theories x 4 pages + 30 CMOCs
+    for path in paths:
+        visit = Visit(browser, base + path + "/")
+        pre = visit.page.locator("pre.lt-mermaid").count()
+        svgs = visit.page.locator(".lt-diagram svg").count()
+        failed = visit.page.locator('svg[aria-roledescription="error"]').count()
+        assert (pre, failed) == (0, 0), path
+        assert svgs >= 1, path
+        assert visit.errors == [], (path, visit.errors)
+        assert visit.outside == [], (path, visit.outside)
+        visit.close()
+
+
+def test_home_and_index_pages_make_no_outside_requests(browser, serve, bundled_site):
+    base = serve(bundled_site)
+    for path in ["", "theories/", "sources/", "references/", "evidence-map/", "about/"]:
+        visit = Visit(browser, base + path)
+        assert visit.errors == [] and visit.outside == [], (path, visit.errors, visit.outside)
+        visit.close()
+
+
+def test_diagram_nodes_link_to_cmoc_pages(browser, serve, bundled_site):
+    base = serve(bundled_site)
+    visit = Visit(browser, base + "theories/being/")
+    node = visit.page.locator('.lt-diagram g.node[role="link"]').first
+    node.click()
+    visit.page.wait_for_url(re.compile(r"/cmocs/being-[a-z-]+/$"))
+    assert visit.page.locator("h1").inner_text()
+    visit.close()
+
+
+def test_search_finds_a_cmoc(browser, serve, bundled_site):
+    base = serve(bundled_site)
+    visit = Visit(browser, base)
+    visit.page.locator("label.md-search__icon, .md-search__input").first.click()
+    visit.page.locator("input.md-search__input").fill("patient stories")
+    result = visit.page.locator(".md-search-result__item a").first
+    result.wait_for(timeout=15_000)
+    assert "/cmocs/being-patient-stories/" in result.get_attribute("href")
+    assert visit.errors == [] and visit.outside == []
+    visit.close()
+
+
+def test_no_injected_script_runs_and_hostile_diagrams_render(browser, serve, hostile_site):  # noqa: F811
+    base = serve(hostile_site)
+    paths = [str(p.relative_to(hostile_site).parent) for p in hostile_site.rglob("index.html")
+             if "assets" not in p.parts and "search" not in p.parts]
+    assert len(paths) > 10
+    for path in paths:
+        visit = Visit(browser, base + ("" if path == "." else path + "/"))
+        assert visit.page.evaluate("window.__pwned") is None, path
+        assert visit.page.locator('svg[aria-roledescription="error"]').count() == 0, path
+        assert visit.page.locator("pre.lt-mermaid").count() == 0, path
+        assert visit.errors == [], (path, visit.errors)
+        visit.close()

@@ -1,0 +1,136 @@
+"""Hostile text in every field: shown as text, never obeyed, in HTML and inside diagrams."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import PROJECTS, build_site
+
+# Script tags, an event handler, a Mermaid label break-out with a click directive, a Mermaid
+# init directive, a reserved word, a javascript: link, an attribute list, Markdown syntax.
+HOSTILE = ('<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> '
+           '"]; click n1 call alert(1) %%{init: {"securityLevel": "loose"}}%% end '
+           '[x](javascript:window.__pwned=3) {onclick="window.__pwned=4"} **bold** # '
+           '</title><script>window.__pwned=5</script> &lt;/title&gt;&lt;script&gt;window.__pwned=6 ')
+
+
+def hostile_project(dest: Path) -> Path:
+    """The minimal project with hostile text in every free-text field."""
+    import shutil
+
+    shutil.copytree(PROJECTS / "minimal", dest)
+
+    def rewrite(path: Path, change) -> None:
+        data = yaml.safe_load(path.read_text())
+        change(data)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+    def project(d):
+        d["title"] = HOSTILE
+        d["description"] = HOSTILE
+        d["framework"]["title"] = HOSTILE
+        d["framework"]["domains"][0]["title"] = HOSTILE
+        d["overarching_contexts"][0].update(title=HOSTILE, description=HOSTILE)
+        d["substantive_theories"][0].update(title=HOSTILE, description=HOSTILE)
+
+    def theory(d):
+        d["title"] = HOSTILE
+        d["summary"] = HOSTILE
+
+    def version(d):
+        d.update(statement=HOSTILE, evidence_base=HOSTILE, notes=HOSTILE)
+        for c in d["cmocs"]:
+            c.update(label=HOSTILE, title=HOSTILE, narrative=HOSTILE, contexts=[HOSTILE, "end"],
+                     mechanism_resources=[HOSTILE], mechanism_reasonings=[HOSTILE],
+                     outcomes=[HOSTILE], notes=HOSTILE)
+            if c.get("lineage", {}).get("reason"):
+                c["lineage"]["reason"] = HOSTILE
+        for ch in d.get("changes", []):
+            ch.update(summary=HOSTILE, reason=HOSTILE)
+        for dr in d.get("dropped", []):
+            dr["reason"] = HOSTILE
+
+    def sources(d):
+        for s in d["sources"]:
+            s["description"] = HOSTILE
+            if s["kind"] != "participant":
+                s["title"] = HOSTILE
+            else:
+                s.update(code=HOSTILE, role=HOSTILE)
+            if s["kind"] == "study":
+                s["appraisal"] = {"relevance": HOSTILE, "rigour": HOSTILE}
+
+    def evidence(d):
+        for e in d["evidence"]:
+            e.update(quote=HOSTILE, summary=HOSTILE, cited_as=HOSTILE, locator=HOSTILE)
+
+    rewrite(dest / "theories/project.yaml", project)
+    rewrite(dest / "theories/demo/theory.yaml", theory)
+    for v in ("v1", "v2"):
+        rewrite(dest / f"theories/demo/{v}.yaml", version)
+    rewrite(dest / "evidence/sources.yaml", sources)
+    rewrite(dest / "evidence/interviews.yaml", evidence)
+    (dest / "living-theories.lock").unlink()
+    (dest / "theories/demo/v1.yaml").write_text(
+        (dest / "theories/demo/v1.yaml").read_text().replace("status: released",
+                                                             "status: draft"))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("hostile")
+    project = hostile_project(root / "project")
+    # A review build, so that drafts (every version here) are published too.
+    run = build_site(project, root / "site", env={"LIVING_THEORIES_REVIEW": "1"})
+    assert run.returncode == 0, run.stderr
+    return root / "site"
+
+
+def pages(site: Path) -> list[Path]:
+    return [p for p in site.rglob("*.html") if "assets" not in p.parts]
+
+
+def test_the_hostile_text_reaches_the_pages(hostile_site):
+    cmoc = (hostile_site / "cmocs/demo-trust/index.html").read_text()
+    assert "window.__pwned=1" in cmoc  # shown as text...
+    assert "&lt;script&gt;" in cmoc or "&#60;script" in cmoc
+
+
+def test_no_markup_from_data_is_obeyed(hostile_site):
+    for path in pages(hostile_site):
+        text = path.read_text()
+        assert "<script>window.__pwned" not in text, path
+        assert text.count("</title>") == 1, path
+        assert not re.search(r"<img[^>]*onerror", text), path
+        assert not re.search(r"href=\"\s*javascript:", text, re.I), path
+        assert not re.search(r"<[a-z][^>]*onclick=", text), path
+
+
+
+def test_titles_are_plain_text_but_narratives_keep_markdown(hostile_site):
+    text = (hostile_site / "theories/demo/index.html").read_text()
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", text, re.S).group(1)
+    assert "<strong>" not in h1 and "bold" in h1  # a title is text
+    assert "<strong>bold</strong>" in text  # the statement is Markdown
+
+
+def test_diagram_sources_are_escaped(hostile_site):
+    found = 0
+    for path in pages(hostile_site):
+        for source in re.findall(r'<pre class="lt-mermaid">(.*?)</pre>', path.read_text(), re.S):
+            found += 1
+            source = html.unescape(source)
+            for line in source.splitlines():
+                line = line.strip()
+                assert not line.startswith("click"), line
+                assert "%%" not in line
+                # every label is quoted and no quote inside a label is left raw
+                for label in re.findall(r'"(.*?)"', line):
+                    assert "<" not in label.replace("<br>", "") and '"' not in label
+    assert found >= 3

@@ -7,7 +7,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from test_escaping import hostile_site  # noqa: F401 - the fixture, shared
 
 pytestmark = pytest.mark.browser

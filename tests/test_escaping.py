@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import PROJECTS, build_site
 
 # Script tags, an event handler, a Mermaid label break-out with a click directive, a Mermaid
@@ -16,7 +15,8 @@ from conftest import PROJECTS, build_site
 HOSTILE = ('<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> '
            '"]; click n1 call alert(1) %%{init: {"securityLevel": "loose"}}%% end '
            '[x](javascript:window.__pwned=3) {onclick="window.__pwned=4"} **bold** # '
-           '</title><script>window.__pwned=5</script> &lt;/title&gt;&lt;script&gt;window.__pwned=6 ')
+           '</title><script>window.__pwned=5</script> '
+           '&lt;/title&gt;&lt;script&gt;window.__pwned=6 ')
 
 
 def hostile_project(dest: Path) -> Path:

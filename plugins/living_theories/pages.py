@@ -9,7 +9,6 @@ fields go through `md`, which keeps Markdown and citations but escapes raw HTML 
 from __future__ import annotations
 
 import html
-import json
 import posixpath
 import re
 from collections import Counter, defaultdict
@@ -281,8 +280,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(md=md, md_inline=md_inline, text=text, cite=cite,
-                       evidence_count=lambda cid, site: len(site.evidence_on(cid)), tojson=lambda v: Markup(
-        html.escape(json.dumps(v), quote=True)))
+                       evidence_count=lambda cid, site: len(site.evidence_on(cid)))
     env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES,
                        SOURCE_KINDS=SOURCE_KINDS, RELATIONS=RELATIONS)
     return env

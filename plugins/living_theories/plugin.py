@@ -57,11 +57,12 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.citer: Citer | None = None
         self.extension: CitationsExtension | None = None
         self._signature: tuple | None = None
+        self.command = "build"
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup keeps this object across `mkdocs serve` rebuilds, so the
         # parsed project and formatted citations are reused while the files are unchanged.
-        pass
+        self.command = command
 
     def _root(self, config: MkDocsConfig) -> Path:
         return (Path(config.config_file_path).parent / self.config.project_dir).resolve()
@@ -76,14 +77,22 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                 for problem in problems.resolved():
                     (log.warning if problem.warning else log.error)(problem.format())
                 n = len(problems.errors)
-                raise PluginError(f"living-theories: {n} problem{'s' if n != 1 else ''} in "
-                                  "the theory files (listed above); the site was not built")
+                summary = f"{n} problem{'s' if n != 1 else ''} in the theory files (listed above)"
+                if self.command == "serve" and self.project is not None:
+                    # Keep serving the last good site while the author fixes the files.
+                    log.error(f"{summary}: showing the last valid version until they are fixed")
+                    self._signature = signature
+                    return self._configure(config, root, bib)
+                raise PluginError(f"living-theories: {summary}; the site was not built")
             try:
                 citer = Citer(project.bibliography, self.config.csl_style,
                               Path(config.config_file_path).parent)
             except StyleError as exc:
                 raise PluginError(f"living-theories: csl_style: {exc}") from exc
             self.project, self.citer, self._signature = project, citer, signature
+        return self._configure(config, root, bib)
+
+    def _configure(self, config: MkDocsConfig, root: Path, bib: Path) -> MkDocsConfig:
         self.extension = CitationsExtension(self.citer, bibliography_page=REFERENCES)
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:

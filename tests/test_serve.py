@@ -1,0 +1,60 @@
+"""The authoring loop: `mkdocs serve` rebuilds on edits to theories/ and evidence/, and an
+invalid edit prints the validation errors while the last good site keeps being served."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import edit
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Poll a condition against a deadline (the server works in its own time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+    except OSError:
+        return ""
+
+
+def test_serve_rebuilds_and_keeps_the_last_good_site(project: Path, tmp_path: Path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "-f", str(project / "mkdocs.yml"),
+             "-a", f"127.0.0.1:{port}"],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    url = f"http://127.0.0.1:{port}/theories/demo/"
+    try:
+        wait_for(lambda: "Relationships build trust" in fetch(url), "the first build")
+        edit(project / "theories/demo/theory.yaml", "title: Relationships build trust",
+             "title: Relationships build deep trust")
+        wait_for(lambda: "Relationships build deep trust" in fetch(url), "the rebuild")
+        edit(project / "evidence/interviews.yaml", "cmoc: demo-trust", "cmoc: nope")
+        wait_for(lambda: "the CMOC 'nope' does not exist" in log.read_text(),
+                 "the validation error")
+        assert "evidence/interviews.yaml:7:9: the CMOC 'nope' does not exist" in log.read_text()
+        assert "Relationships build deep trust" in fetch(url)  # the last good site
+        assert "Traceback" not in log.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -33,6 +33,11 @@ ASPECT_NAMES = {
     "M-rea": "Mechanism (reasoning)", "O": "Outcome", "C-M": "Context → mechanism",
     "M-O": "Mechanism → outcome", "C-O": "Context → outcome",
 }
+EVIDENCE_KINDS = {
+    "interview": "interview extracts", "meeting": "meeting extracts",
+    "document": "document extracts", "study": "published studies",
+    "feedback": "stakeholder feedback", "other": "other",
+}
 SOURCE_KINDS = {
     "participant": "Participants", "meeting": "Meetings", "document": "Documents",
     "study": "Included studies", "consultation": "Consultation rounds", "other": "Other sources",
@@ -244,6 +249,17 @@ class Site:
             add(keys, path, path)
         return {k: sorted(v.items(), key=lambda kv: kv[1]) for k, v in out.items()}
 
+    def evidence_summary(self, version: m.Version) -> dict[str, Any]:
+        """Evidence on a version's CMOCs: distinct records, links by role, records by kind."""
+        records: dict[str, m.Evidence] = {}
+        roles: Counter = Counter()
+        for cmoc in version.cmocs:
+            for ev, target in self.evidence_on(cmoc.id):
+                records[ev.id] = ev
+                roles[target.role] += 1
+        kinds = Counter(self.g.evidence_kind(ev) for ev in records.values())
+        return {"total": len(records), "roles": roles, "kinds": kinds}
+
     def source_name(self, source: m.Source) -> str:
         """How a source is named on pages: a study by its short citation, e.g. 'Bell et al.
         (2022)'; anything else by its title or code."""
@@ -282,6 +298,7 @@ def _environment() -> jinja2.Environment:
     env.filters.update(md=md, md_inline=md_inline, text=text, cite=cite,
                        evidence_count=lambda cid, site: len(site.evidence_on(cid)))
     env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES,
+                       EVIDENCE_KINDS=EVIDENCE_KINDS,
                        SOURCE_KINDS=SOURCE_KINDS, RELATIONS=RELATIONS)
     return env
 

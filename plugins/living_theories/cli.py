@@ -92,6 +92,33 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .history import diff_versions, format_terminal
+
+    project, problems = load_project(args.dir)
+    if problems:
+        return _fail(problems)
+    theory = project.graph.theories.get(args.theory)
+    if theory is None:
+        known = ", ".join(sorted(project.graph.theories)) or "none"
+        print(f"error: there is no theory '{args.theory}' - known theories: {known}",
+              file=sys.stderr)
+        return 1
+    numbers = [v.number for v in theory.versions]
+    for n in (args.a, args.b):
+        if n not in numbers:
+            print(f"error: '{theory.id}' has no version {n} - its versions are "
+                  f"{', '.join(map(str, numbers))}", file=sys.stderr)
+            return 1
+    old, new = sorted((args.a, args.b))
+    diff = diff_versions(project.graph, theory, theory.versions[old - 1],
+                         theory.versions[new - 1])
+    colour = args.colour == "always" or (args.colour == "auto" and sys.stdout.isatty()
+                                         and not os.environ.get("NO_COLOR"))
+    sys.stdout.write(format_terminal(diff, colour))
+    return 0
+
+
 def mark_released(text: str, today: str) -> str:
     """Set `status: released` (and a date if there is none) in a version file's text,
     keeping the author's comments and layout."""
@@ -147,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
             "Refused, with the problems listed, if the project does not validate.")
     p.add_argument("theory", help="the theory's id (its folder name under theories/)")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
+
+    p = add("diff", cmd_diff, "show what changed between two versions of a theory",
+            "Show what changed between two versions of a theory, CMOC by CMOC: the lineage of "
+            "each CMOC, the reasons recorded, and the words added {+like this+} and removed "
+            "[-like this-] (in colour in a terminal).")
+    p.add_argument("theory", help="the theory's id (its folder name under theories/)")
+    p.add_argument("a", type=int, help="a version number, e.g. 1")
+    p.add_argument("b", type=int, help="another version number, e.g. 2")
+    p.add_argument("--dir", default=".", help="the project folder (default: here)")
+    p.add_argument("--colour", "--color", choices=["auto", "always", "never"], default="auto",
+                   help="colour the output (default: auto, when writing to a terminal)")
     return parser
 
 

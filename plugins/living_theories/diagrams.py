@@ -107,3 +107,71 @@ def theory_diagram(version: m.Version, link_of: dict[str, str]) -> Diagram:
     if len(version.cmocs) > 1:  # invisible links keep the boxes stacked in order
         builder.lines.append("  " + " ~~~ ".join(f"g{i}" for i in range(1, len(version.cmocs) + 1)))
     return builder.finish()
+
+
+EDGES = {"kept": "-->|kept|", "refined": "-->|refined|", "merged": "==>|merged|",
+         "split": "-->|split|", "not-known": "-.->|not known|"}
+
+
+def lineage_diagram(versions: list[m.Version], lineage_of, link_of: dict[str, str]) -> Diagram:
+    """Every CMOC of every version, a column per version, joined by their lineage.
+
+    `lineage_of(version, cmoc)` gives the effective lineage (see graph.TheoryGraph.lineage).
+    Relations are told apart by edge labels and line styles, not by colour alone.
+    """
+    b = _Builder("LR")
+    ids: dict[tuple[int, str], str] = {}
+    fates: dict[tuple[int, str], str] = {}
+    for version in versions:
+        for cmoc in version.cmocs:
+            lineage = lineage_of(version, cmoc)
+            for src in (lineage.from_ if lineage else []):
+                fates[(version.number - 1, src)] = "continued"
+            if lineage and lineage.relation == m.Relation.new.value:
+                fates[(version.number, cmoc.id + "#origin")] = "new"
+            elif lineage and lineage.relation == m.Relation.not_known.value and \
+                    not lineage.from_:
+                fates[(version.number, cmoc.id + "#origin")] = "unknown"
+        for drop in version.dropped:
+            fates[(version.number - 1, drop.cmoc)] = "dropped"
+    last = versions[-1].number if versions else 0
+    for version in versions:
+        title = label(f"Version {version.number}: {version.stage}", 60)
+        b.lines.append(f"  subgraph v{version.number}[{title}]")
+        b.lines.append("    direction TB")
+        for cmoc in version.cmocs:
+            b.count += 1
+            nid = f"n{b.count}"
+            ids[(version.number, cmoc.id)] = nid
+            fate = fates.get((version.number, cmoc.id))
+            origin = fates.get((version.number, cmoc.id + "#origin"))
+            css = ("dropped" if fate == "dropped" else
+                   "faded" if fate is None and version.number != last else
+                   origin if origin else "cmoc")
+            prefix = {"dropped": "✕ dropped: ", "new": "new: ", "unknown": "? origin not known: ",
+                      "faded": "? fate not known: "}.get(css, "")
+            name = cmoc.title or cmoc.label or cmoc.id
+            b.lines.append(f"    {nid}[{label(prefix + name, 24)}]:::{css}")
+            if cmoc.id in link_of:
+                b.links[nid] = link_of[cmoc.id]
+        b.lines.append("  end")
+    if len(versions) > 1:  # invisible links keep the version columns in order
+        b.lines.append("  " + " ~~~ ".join(f"v{v.number}" for v in versions))
+    for version in versions:
+        for cmoc in version.cmocs:
+            lineage = lineage_of(version, cmoc)
+            if not lineage:
+                continue
+            target = ids[(version.number, cmoc.id)]
+            for src in lineage.from_:
+                source = ids.get((version.number - 1, src))
+                if source:
+                    b.lines.append(f"  {source} {EDGES.get(lineage.relation, '-->')} {target}")
+    b.lines += [
+        "  classDef cmoc fill:#e8f0fe,stroke:#3367d6,color:#1a1a1a",
+        "  classDef new fill:#e6f4ea,stroke:#188038,color:#1a1a1a,stroke-width:3px",
+        "  classDef dropped fill:#fce8e6,stroke:#c5221f,color:#1a1a1a,stroke-dasharray:5 3",
+        "  classDef faded fill:#f1f3f4,stroke:#5f6368,color:#1a1a1a,stroke-dasharray:2 2",
+        "  classDef unknown fill:#fef7e0,stroke:#b06000,color:#1a1a1a,stroke-dasharray:2 2",
+    ]
+    return Diagram("\n".join(b.lines), b.links)

@@ -21,9 +21,12 @@ import jinja2
 from markupsafe import Markup
 
 from . import models as m
+from .citations.formatting import Citer
 from .citations.markdown import anchor as ref_anchor
-from .diagrams import Diagram, cmoc_diagram, theory_diagram
+from .citing import bibtex, citation_cff, csl_item, dumps, ris, theory_json
+from .diagrams import Diagram, cmoc_diagram, lineage_diagram, theory_diagram
 from .graph import Occurrence
+from .history import changed, diff_versions
 from .project import Project
 
 TEMPLATES = Path(__file__).parent / "templates" / "pages"
@@ -44,7 +47,8 @@ SOURCE_KINDS = {
 }
 RELATIONS = {
     "kept": "Kept", "refined": "Refined", "merged": "Merged", "split": "Split",
-    "new": "New", "not-known": "Not known",
+    "new": "New", "not-known": "Not known", "dropped": "Dropped",
+    "fate-not-known": "Fate not known", "removed": "Not in the later version",
 }
 
 
@@ -55,12 +59,22 @@ class Page:
     content: str  # Markdown
     source: str | None = None  # the YAML file it was generated from (for an edit link)
     in_nav: bool = False
+    canonical: str | None = None  # the page search engines should prefer (a newer version)
+
+
+@dataclass
+class Download:
+    """A file published beside the pages (citations, data)."""
+
+    path: str
+    content: str
 
 
 @dataclass
 class Options:
     include_drafts: bool = False  # a review build shows draft versions; the public one never
     home: bool = True  # generate index.md (off when docs/ has its own)
+    base_url: str | None = None  # the published site's address, for citations
 
 
 # --- Escaping ----------------------------------------------------------------------------------
@@ -119,6 +133,26 @@ def theory_path(tid: str) -> str:
 
 def version_path(tid: str, n: int) -> str:
     return f"theories/{tid}/v{n}.md"
+
+
+def version_dir(tid: str, n: int) -> str:
+    """Where a version's downloads live: beside its page, at theories/<id>/v<N>/."""
+    return f"theories/{tid}/v{n}/"
+
+
+def history_path(tid: str) -> str:
+    return f"theories/{tid}/history.md"
+
+
+def compare_path(tid: str, a: int, b: int) -> str:
+    return f"theories/{tid}/compare/v{a}-v{b}.md"
+
+
+def page_url(path: str) -> str:
+    """The address of a page source under MkDocs' directory URLs."""
+    if path.endswith("index.md"):
+        return path[: -len("index.md")]
+    return path[: -len(".md")] + "/"
 
 
 def cmoc_path(cid: str) -> str:
@@ -249,6 +283,40 @@ class Site:
             add(keys, path, path)
         return {k: sorted(v.items(), key=lambda kv: kv[1]) for k, v in out.items()}
 
+    def url(self, path: str) -> str | None:
+        """A page's full address, when the site's address is known."""
+        base = self.options.base_url
+        return base.rstrip("/") + "/" + page_url(path) if base else None
+
+    def address(self, path: str) -> str:
+        """A page's full address, or its address relative to the site's root."""
+        return self.url(path) or page_url(path)
+
+    def citation_item(self, theory: m.Theory, version: m.Version) -> dict[str, Any]:
+        return csl_item(self.g.corpus.project, theory, version,
+                        self.url(version_path(theory.id, version.number)),
+                        self.project.lock.hash_of(theory.id, version.number))
+
+    def cite(self, theory: m.Theory, version: m.Version, page: str,
+             citer: Citer | None) -> dict[str, Any] | None:
+        """The cite box of a released version (drafts are not for citation)."""
+        if version.status != m.Status.released.value:
+            return None
+        item = self.citation_item(theory, version)
+        html_text = citer.format_item(item) if citer else text(item["title"])
+        return {"html": Markup(html_text),
+                "hash": self.project.lock.hash_of(theory.id, version.number),
+                "base": version_dir(theory.id, version.number)}
+
+    def rounds(self, theory: m.Theory) -> dict[int, list[m.Source]]:
+        """Consultation rounds that reviewed each version of a theory."""
+        out: dict[int, list[m.Source]] = defaultdict(list)
+        for source in self.sources.values():
+            for ref in source.reviewed:
+                if ref.theory == theory.id:
+                    out[ref.version].append(source)
+        return out
+
     def evidence_summary(self, version: m.Version) -> dict[str, Any]:
         """Evidence on a version's CMOCs: distinct records, links by role, records by kind."""
         records: dict[str, m.Evidence] = {}
@@ -325,7 +393,8 @@ class Renderer:
 
         return _ENV.get_template(template).render(
             site=self.site, g=self.site.g, url=url, diagram=diagram, page_path=path,
-            source_name=self.site.source_name,
+            source_name=self.site.source_name, history_path=history_path,
+            compare_path=compare_path, changed=changed,
             cmoc_path=cmoc_path, source_path=source_path, theory_path=theory_path,
             version_path=version_path, ref_anchor=ref_anchor, CONTEXTS=CONTEXTS,
             SOURCES=SOURCES, REFERENCES=REFERENCES, EVIDENCE_MAP=EVIDENCE_MAP,
@@ -340,26 +409,49 @@ def _where(record: Any) -> str | None:
 
 def generate(project: Project, options: Options | None = None,
              extra_citations: dict[str, list[str]] | None = None,
-             bibliography: list[tuple[str, str]] | None = None) -> list[Page]:
-    """Every generated page. `bibliography` is the formatted (key, HTML) list, in style order."""
+             bibliography: list[tuple[str, str]] | None = None,
+             citer: Citer | None = None) -> list[Page]:
+    """Every generated page. `bibliography` is the formatted (key, HTML) list, in style order;
+    `citer` formats the citation of each version (plain text without it)."""
     site = Site(project, options or Options(), extra_citations or {})
     r = Renderer(site)
     pages: list[Page] = []
     if site.options.home:
         pages.append(Page("index.md", "Home", r.render("home.md.j2", "index.md"), in_nav=True))
     pages.append(Page(THEORIES, "Theories", r.render("theories.md.j2", THEORIES), in_nav=True))
+    link_of = {cid: cmoc_path(cid) for cid in site.cmocs}
     for theory in site.theories:
-        link_of = {cid: cmoc_path(cid) for cid in site.cmocs}
-        current = site.current(theory)
+        current, latest = site.current(theory), site.latest_released(theory)
         path = theory_path(theory.id)
         pages.append(Page(path, theory.title, r.render(
             "version.md.j2", path, theory=theory, version=current, is_index=True,
+            latest=latest, cite=site.cite(theory, current, path, citer),
             diagram_of=theory_diagram(current, link_of)), _where(theory)))
         for version in site.versions(theory):
             path = version_path(theory.id, version.number)
-            pages.append(Page(path, f"{theory.title}, version {version.number}", r.render(
-                "version.md.j2", path, theory=theory, version=version, is_index=False,
-                diagram_of=theory_diagram(version, link_of)), _where(version)))
+            superseded = latest is not None and latest.number > version.number
+            pages.append(Page(
+                path, f"{theory.title}, version {version.number}", r.render(
+                    "version.md.j2", path, theory=theory, version=version, is_index=False,
+                    latest=latest, cite=site.cite(theory, version, path, citer),
+                    diagram_of=theory_diagram(version, link_of)),
+                _where(version),
+                canonical=version_path(theory.id, latest.number) if superseded else None))
+        versions = site.versions(theory)
+        path = history_path(theory.id)
+        pairs = [(a.number, b.number) for i, a in enumerate(versions) for b in versions[i + 1:]]
+        pages.append(Page(path, f"{theory.title}: history", r.render(
+            "history.md.j2", path, theory=theory, versions=versions,
+            rounds=site.rounds(theory),
+            lineage=lineage_diagram(versions, site.g.lineage, link_of),
+            diffs=[diff_versions(site.g, theory, a, b) for a, b in zip(versions, versions[1:],
+                                                                         strict=False)],
+            pairs=pairs)))
+        for a, b in pairs:
+            path = compare_path(theory.id, a, b)
+            d = diff_versions(site.g, theory, versions[a - 1], versions[b - 1])
+            pages.append(Page(path, f"{theory.title}: version {a} and version {b}",
+                              r.render("compare.md.j2", path, theory=theory, d=d)))
     for cid, occurrences in site.cmocs.items():
         latest = occurrences[-1]
         path = cmoc_path(cid)
@@ -400,3 +492,31 @@ def evidence_map(site: Site) -> dict[str, Any]:
                   set(totals[c.id]) == {"challenges"}]
     return {"columns": columns, "cells": cells, "rows": rows, "totals": totals,
             "unsupported": unsupported, "challenged": challenged}
+
+
+def downloads(project: Project, options: Options | None = None,
+              site_title: str = "") -> list[Download]:
+    """Citation files and data for each released version, and the site's CITATION.cff."""
+    site = Site(project, options or Options())
+    out: list[Download] = []
+    released: list[tuple[m.Theory, m.Version]] = []
+    for theory in site.theories:
+        for version in site.versions(theory):
+            if version.status != m.Status.released.value:
+                continue
+            released.append((theory, version))
+            base = version_dir(theory.id, version.number)
+            item = site.citation_item(theory, version)
+            urls = {"self": site.address(version_path(theory.id, version.number))}
+            urls.update({f"cmoc:{c.id}": site.address(cmoc_path(c.id)) for c in version.cmocs})
+            urls.update({f"evidence:{ev.id}": site.address(source_path(ev.source)) + f"#{ev.id}"
+                         for ev in site.evidence.values()})
+            data = theory_json(site.g, theory, version,
+                               project.lock.hash_of(theory.id, version.number), urls)
+            out += [Download(base + "cite.bib", bibtex(item)),
+                    Download(base + "cite.ris", ris(item)),
+                    Download(base + "cite.json", dumps([item])),
+                    Download(base + "theory.json", dumps(data))]
+    out.append(Download("CITATION.cff", citation_cff(project.graph.corpus.project, site_title,
+                                                     site.options.base_url, released)))
+    return out

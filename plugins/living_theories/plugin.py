@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -25,7 +27,7 @@ from mkdocs.structure.pages import Page
 from .citations.formatting import Citer, StyleError
 from .citations.markdown import CitationsExtension
 from .citations.syntax import Cite, find_citations
-from .pages import REFERENCES, Options, generate
+from .pages import REFERENCES, Options, downloads, generate, page_url
 from .project import BIBLIOGRAPHY, Project, load_project
 
 log = get_plugin_logger(__name__)
@@ -58,6 +60,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.extension: CitationsExtension | None = None
         self._signature: tuple | None = None
         self.command = "build"
+        self.canonical: dict[str, str] = {}
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup keeps this object across `mkdocs serve` rebuilds, so the
@@ -112,12 +115,17 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             keys = self._check_citations(file, Path(config.docs_dir).name)
             if keys:
                 extra[file.src_uri] = keys
+        project_meta = self.project.graph.corpus.project
         options = Options(include_drafts=self.config.include_drafts
                           or os.environ.get("LIVING_THEORIES_REVIEW") == "1",
-                          home=files.get_file_from_path("index.md") is None)
+                          home=files.get_file_from_path("index.md") is None,
+                          base_url=project_meta.url or config.site_url or None)
         keys = list(self.project.bibliography.entries)
         bibliography = self.citer.format([((Cite(k),), False) for k in keys]).references
-        for page in generate(self.project, options, extra, list(bibliography)):
+        self.canonical = {}
+        for page in generate(self.project, options, extra, list(bibliography), self.citer):
+            if page.canonical:
+                self.canonical[page.path] = page.canonical
             inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
             existing = files.get_file_from_path(page.path)
             if existing is not None:
@@ -125,6 +133,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             content = f"---\ntitle: {json.dumps(_safe_title(page.title))}\n---\n\n{page.content}"
             files.append(File.generated(config, page.path, content=content,
                                         inclusion=inclusion))
+        for download in downloads(self.project, options, config.site_name):
+            files.append(File.generated(config, download.path, content=download.content))
         for asset in sorted(p for p in ASSETS.rglob("*") if p.is_file()):
             files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}",
                                         abs_src_path=str(asset)))
@@ -151,6 +161,16 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         if self.extension is not None:
             self.extension.current_page = page.file.src_uri
         return markdown
+
+    def on_page_context(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig,
+                        nav: Any) -> dict[str, Any]:
+        # A superseded version names the latest as canonical, so search engines prefer it.
+        target = self.canonical.get(page.file.src_uri)
+        if target:
+            url = page_url(target)
+            page.canonical_url = (urljoin(config.site_url, url) if config.site_url
+                                  else posixpath.relpath(url, page.url or ".") + "/")
+        return context
 
 
 def _safe_title(title: str) -> str:

@@ -125,6 +125,17 @@ def csl_item(ref: Reference) -> dict[str, Any]:
     return item
 
 
+def _escape_item(item: dict[str, Any]) -> dict[str, Any]:
+    """HTML-escape every string in a CSL-JSON item (citeproc-py's output does not)."""
+    if isinstance(item, str):
+        return html.escape(item, quote=False)
+    if isinstance(item, list):
+        return [_escape_item(v) for v in item]
+    if isinstance(item, dict):
+        return {k: (v if k == "id" else _escape_item(v)) for k, v in item.items()}
+    return item
+
+
 def parse_locator(text: str) -> tuple[str, str] | None:
     """'p. 4' -> ('page', '4'); 'chap. 1' -> ('chapter', '1'); a bare '4' is a page."""
     text = text.strip()
@@ -195,6 +206,15 @@ class Citer:
             for item, text in zip(bib.items, bib.bibliography(), strict=True)
         )
         return Formatted(tuple(texts), entries)
+
+    def format_item(self, item: dict[str, Any]) -> str:
+        """One reference list entry for a CSL-JSON item outside the bibliography (a theory
+        version being cited)."""
+        escaped = _escape_item(item)
+        bib = CitationStylesBibliography(self.style, CiteProcJSON([escaped]), formatter.html)
+        bib.register(CslCitation([CitationItem(escaped["id"])]))
+        (entry,) = bib.bibliography()
+        return re.sub(r"^(\[?\d+[.\]])\s*", "", str(entry))  # no number for a lone entry
 
     @staticmethod
     def _citation_item(cite: Cite) -> CitationItem:

@@ -1,0 +1,187 @@
+"""Citing a theory version: CSL-JSON, BibTeX, RIS, a machine-readable theory.json, and the
+site's CITATION.cff.
+
+Every output is a pure function of the released version and the project's metadata, written
+with sorted keys and fixed layout, so that a released version's files are byte-identical in
+every build (see tests/test_history.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from . import models as m
+from .graph import TheoryGraph
+
+THEORY_JSON_FORMAT = "living-theories/theory-version/1"
+
+
+def cite_key(theory: m.Theory, version: m.Version) -> str:
+    return f"{theory.id}-v{version.number}"
+
+
+def version_title(theory: m.Theory, version: m.Version) -> str:
+    return f"{version.title or theory.title}, version {version.number}"
+
+
+def csl_item(project: m.ProjectFile, theory: m.Theory, version: m.Version,
+             url: str | None, content_hash: str | None) -> dict[str, Any]:
+    """The version as a CSL-JSON item (type report: a programme theory is a research output)."""
+    item: dict[str, Any] = {
+        "id": cite_key(theory, version),
+        "type": "report",
+        "title": version_title(theory, version),
+        "genre": f"{version.stage.capitalize()} programme theory",
+        "version": str(version.number),
+    }
+    if project.authors:
+        item["author"] = [{"family": p.family, **({"given": p.given} if p.given else {})}
+                          for p in project.authors]
+    if version.date:
+        item["issued"] = {"date-parts": [[int(x) for x in version.date.split("-")]]}
+    if project.publisher:
+        item["publisher"] = project.publisher
+    if project.title:
+        item["collection-title"] = project.title
+    if version.doi:
+        item["DOI"] = version.doi
+    if url:
+        item["URL"] = url
+    if content_hash:
+        item["note"] = f"Content hash {content_hash}"
+    return item
+
+
+def _bibtex_escape(value: str) -> str:
+    return re.sub(r"([&%$#_{}])", r"\\\1", value).replace("~", r"\textasciitilde{}")
+
+
+def bibtex(item: dict[str, Any]) -> str:
+    fields: list[tuple[str, str]] = []
+    if "author" in item:
+        fields.append(("author", " and ".join(
+            f"{a['family']}, {a['given']}" if a.get("given") else "{" + a["family"] + "}"
+            for a in item["author"])))
+    fields.append(("title", item["title"]))
+    if item.get("collection-title"):
+        fields.append(("series", item["collection-title"]))
+    fields.append(("type", item["genre"]))
+    fields.append(("version", item["version"]))
+    if "issued" in item:
+        parts = item["issued"]["date-parts"][0]
+        fields.append(("year", str(parts[0])))
+        if len(parts) > 1:
+            fields.append(("month", str(parts[1])))
+    for key, name in (("publisher", "publisher"), ("DOI", "doi"), ("URL", "url"),
+                      ("note", "note")):
+        if item.get(key):
+            fields.append((name, item[key]))
+    body = ",\n".join(f"  {k} = {{{v if k in ('url', 'doi') else _bibtex_escape(v)}}}"
+                      for k, v in fields)
+    return f"@misc{{{item['id']},\n{body}\n}}\n"
+
+
+def ris(item: dict[str, Any]) -> str:
+    lines = ["TY  - GEN"]
+    for a in item.get("author", []):
+        lines.append(f"AU  - {a['family']}, {a['given']}" if a.get("given")
+                     else f"AU  - {a['family']}")
+    lines.append(f"TI  - {item['title']}")
+    if item.get("collection-title"):
+        lines.append(f"T2  - {item['collection-title']}")
+    lines.append(f"M3  - {item['genre']}")
+    lines.append(f"ET  - {item['version']}")
+    if "issued" in item:
+        parts = item["issued"]["date-parts"][0]
+        lines.append(f"PY  - {parts[0]}")
+        lines.append("DA  - " + "/".join(f"{p:02d}" if i else str(p)
+                                         for i, p in enumerate(parts)))
+    for key, tag in (("publisher", "PB"), ("DOI", "DO"), ("URL", "UR"), ("note", "N1")):
+        if item.get(key):
+            lines.append(f"{tag}  - {item[key]}")
+    lines.append("ER  - ")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def theory_json(graph: TheoryGraph, theory: m.Theory, version: m.Version,
+                content_hash: str | None, urls: dict[str, str]) -> dict[str, Any]:
+    """The version for machines. Field names are stable (see docs/data.md); it holds only
+    what the released version itself says, so it never changes after release."""
+    version_data = version.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    cmocs = []
+    for cmoc, data in zip(version.cmocs, version_data.get("cmocs", []), strict=True):
+        lineage = graph.lineage(version, cmoc)
+        data = {**data, "page": urls.get(f"cmoc:{cmoc.id}")}
+        data["lineage"] = (lineage.model_dump(mode="json", by_alias=True) if lineage else None)
+        data["mechanism"], data["outcome"] = cmoc.mechanism, cmoc.outcome
+        cmocs.append(data)
+    evidence_ids = sorted({e for c in version.cmocs if c.lineage for e in c.lineage.evidence}
+                          | {e for ch in version.changes for e in ch.evidence}
+                          | {e for d in version.dropped for e in d.evidence})
+    return {
+        "format": THEORY_JSON_FORMAT,
+        "theory": {"id": theory.id, "title": theory.title, "domain": theory.domain},
+        "version": version.number,
+        "stage": version.stage,
+        "status": version.status,
+        "date": version.date,
+        "doi": version.doi,
+        "content_hash": content_hash,
+        "statement": version.statement,
+        "evidence_base": version.evidence_base,
+        "cmocs": cmocs,
+        "changes": version_data.get("changes", []),
+        "dropped": version_data.get("dropped", []),
+        "evidence_links": {eid: urls.get(f"evidence:{eid}") for eid in evidence_ids},
+        "url": urls.get("self"),
+    }
+
+
+def _cff_quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid YAML scalar
+
+
+def citation_cff(project: m.ProjectFile, title: str, url: str | None,
+                 released: list[tuple[m.Theory, m.Version]]) -> str:
+    """CITATION.cff (Citation File Format 1.2.0) for the whole site."""
+    lines = [
+        "# Generated by Living Theories from theories/project.yaml.",
+        "cff-version: 1.2.0",
+        'message: "If you use these programme theories, please cite the version you used; '
+        'each version page gives its own citation."',
+        f"title: {_cff_quote(project.title or title)}",
+        "type: dataset",
+        "authors:",
+    ]
+    for p in project.authors:
+        lines.append(f"  - family-names: {_cff_quote(p.family)}")
+        if p.given:
+            lines.append(f"    given-names: {_cff_quote(p.given)}")
+        if p.orcid:
+            lines.append(f"    orcid: {_cff_quote('https://orcid.org/' + p.orcid)}")
+        if p.affiliation:
+            lines.append(f"    affiliation: {_cff_quote(p.affiliation)}")
+    if not project.authors:  # CFF requires an author: credit the publisher or the site
+        lines.append(f"  - name: {_cff_quote(project.publisher or title)}")
+    if project.description:
+        abstract = re.sub(r"\s*\[[^\]]*@[^\]]*\]", "", " ".join(project.description.split()))
+        lines.append(f"abstract: {_cff_quote(abstract)}")
+    if url:
+        lines.append(f"url: {_cff_quote(url)}")
+    if project.doi:
+        lines.append(f"doi: {_cff_quote(project.doi)}")
+    if project.license:
+        lines.append(f"license: {_cff_quote(project.license)}")
+    dates = sorted(v.date for _, v in released if v.date and len(v.date) == 10)
+    if dates:
+        lines.append(f"date-released: {_cff_quote(dates[-1])}")
+    lines.append("keywords:")
+    for word in ("realist evaluation", "programme theory", "CMOC"):
+        lines.append(f"  - {_cff_quote(word)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,183 @@
+"""How a theory changed: word-level diffs between versions, CMOC by CMOC, and its lineage.
+
+Pure functions over the theory graph, used by the history and compare pages, by the lineage
+diagram, and by `living-theories diff`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from . import models as m
+from .graph import TheoryGraph
+
+Segment = tuple[str, str]  # ("equal" | "insert" | "delete", text)
+ELEMENTS = [
+    ("contexts", "Context"),
+    ("mechanism_resources", "Mechanism (resource)"),
+    ("mechanism_reasonings", "Mechanism (reasoning)"),
+    ("outcomes", "Outcome"),
+]
+
+
+def word_diff(old: str, new: str) -> list[Segment]:
+    """The words of `new` against `old`: equal runs, insertions and deletions, in order."""
+    a, b = re.findall(r"\S+\s*", old or ""), re.findall(r"\S+\s*", new or "")
+    out: list[Segment] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(("equal", "".join(b[j1:j2])))
+            continue
+        if op in ("delete", "replace"):
+            out.append(("delete", "".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            out.append(("insert", "".join(b[j1:j2])))
+    return out
+
+
+def changed(segments: list[Segment]) -> bool:
+    return any(op != "equal" for op, _ in segments)
+
+
+@dataclass
+class ElementDiff:
+    name: str
+    segments: list[Segment]
+
+    @property
+    def changed(self) -> bool:
+        return changed(self.segments)
+
+
+@dataclass
+class CmocDiff:
+    id: str
+    old: m.CMOC | None
+    new: m.CMOC | None
+    relation: str  # kept / refined / merged / split / new / not-known / dropped / removed
+    sources: list[str] = field(default_factory=list)  # predecessor ids (lineage `from`)
+    reason: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    elements: list[ElementDiff] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(e.changed for e in self.elements) or self.relation not in ("kept",)
+
+
+@dataclass
+class VersionDiff:
+    theory: m.Theory
+    old: m.Version
+    new: m.Version
+    statement: list[Segment]
+    cmocs: list[CmocDiff]
+    consecutive: bool
+
+    @property
+    def changes(self) -> list[m.Change]:
+        return self.new.changes if self.consecutive else []
+
+
+def _text(cmoc: m.CMOC | None, attr: str) -> str:
+    if cmoc is None:
+        return ""
+    return "; ".join(getattr(cmoc, attr))
+
+
+def _elements(old: m.CMOC | None, new: m.CMOC | None) -> list[ElementDiff]:
+    out = [ElementDiff("Narrative", word_diff(old.narrative or "" if old else "",
+                                              new.narrative or "" if new else ""))]
+    out += [ElementDiff(name, word_diff(_text(old, attr), _text(new, attr)))
+            for attr, name in ELEMENTS]
+    if old is not None and new is not None:  # M+/M- and O+/O- only matter as a change
+        out += [ElementDiff(name, word_diff(getattr(old, attr), getattr(new, attr)))
+                for attr, name in (("mechanism", "Mechanism present or absent"),
+                                   ("outcome", "Outcome direction"))]
+    return out
+
+
+def diff_versions(graph: TheoryGraph, theory: m.Theory, old: m.Version,
+                  new: m.Version) -> VersionDiff:
+    """What changed from `old` to `new` (any two versions of one theory)."""
+    consecutive = new.number == old.number + 1
+    old_cmocs = {c.id: c for c in old.cmocs}
+    new_ids = {c.id for c in new.cmocs}
+    diffs: list[CmocDiff] = []
+    accounted: set[str] = set()
+    for cmoc in new.cmocs:
+        previous = old_cmocs.get(cmoc.id)
+        if consecutive:
+            lineage = graph.lineage(new, cmoc) or m.Lineage(relation=m.Relation.new)
+            sources = list(lineage.from_)
+            relation = lineage.relation
+            if relation == m.Relation.kept.value and previous is not None and any(
+                    e.changed for e in _elements(previous, cmoc)):
+                relation = m.Relation.refined.value  # "kept" but the wording differs
+            reason, evidence = lineage.reason, list(lineage.evidence)
+        else:
+            sources = [cmoc.id] if previous else []
+            relation = (m.Relation.new.value if previous is None else
+                        m.Relation.kept.value if not any(
+                            e.changed for e in _elements(previous, cmoc))
+                        else m.Relation.refined.value)
+            reason, evidence = None, []
+        accounted.update(sources)
+        base = previous or (old_cmocs.get(sources[0]) if len(sources) == 1 else None)
+        diffs.append(CmocDiff(cmoc.id, base, cmoc, relation, sources, reason, evidence,
+                              _elements(base, cmoc)))
+    dropped = {d.cmoc: d for d in new.dropped} if consecutive else {}
+    for cmoc in old.cmocs:
+        if cmoc.id in new_ids or cmoc.id in accounted:
+            continue
+        drop = dropped.get(cmoc.id)
+        relation = "dropped" if drop else ("removed" if not consecutive else "fate-not-known")
+        diffs.append(CmocDiff(cmoc.id, cmoc, None, relation, [], drop.reason if drop else None,
+                              list(drop.evidence) if drop else [], _elements(cmoc, None)))
+    return VersionDiff(theory, old, new, word_diff(old.statement or "", new.statement or ""),
+                       diffs, consecutive)
+
+
+# --- In a terminal -------------------------------------------------------------------------
+
+
+def format_terminal(diff: VersionDiff, colour: bool) -> str:
+    """The diff as text: [-deleted-] {+inserted+}, or red/green when `colour`."""
+
+    def seg(segments: list[Segment]) -> str:
+        out = []
+        for op, text in segments:
+            if op == "equal":
+                out.append(text)
+            elif colour:
+                code = "31;9" if op == "delete" else "32"
+                out.append(f"\x1b[{code}m{text.rstrip()}\x1b[0m" + text[len(text.rstrip()):])
+            else:
+                mark = ("[-", "-]") if op == "delete" else ("{+", "+}")
+                out.append(f"{mark[0]}{text.rstrip()}{mark[1]}" + text[len(text.rstrip()):])
+        return "".join(out).rstrip()
+
+    bold = (lambda s: f"\x1b[1m{s}\x1b[0m") if colour else (lambda s: s)
+    lines = [bold(f"{diff.theory.title}: version {diff.old.number} ({diff.old.stage}) -> "
+                  f"version {diff.new.number} ({diff.new.stage})"), ""]
+    if changed(diff.statement):
+        lines += [bold("Statement"), "  " + seg(diff.statement), ""]
+    for c in diff.cmocs:
+        name = (c.new or c.old).label or (c.new or c.old).title or c.id  # type: ignore[union-attr]
+        head = f"CMOC {c.id} ({name}): {c.relation}"
+        if c.sources and c.sources != [c.id]:
+            head += " from " + ", ".join(c.sources)
+        lines.append(bold(head))
+        if c.reason:
+            lines.append("  Why: " + " ".join(c.reason.split()))
+        for element in c.elements:
+            if element.changed:
+                lines.append(f"  {element.name}: {seg(element.segments)}")
+        lines.append("")
+    for change in diff.changes:
+        lines.append(bold("Change: ") + " ".join(change.summary.split()))
+        if change.reason:
+            lines.append("  Why: " + " ".join(change.reason.split()))
+    return "\n".join(lines).rstrip() + "\n"

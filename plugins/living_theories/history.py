@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from . import models as m
 from .graph import TheoryGraph
 
+# Words (with inner apostrophes and hyphens), single punctuation marks, and runs of spaces.
+_TOKENS = re.compile(r"\s+|[\w'’-]+|[^\w\s]")
 Segment = tuple[str, str]  # ("equal" | "insert" | "delete", text)
 ELEMENTS = [
     ("contexts", "Context"),
@@ -24,16 +26,25 @@ ELEMENTS = [
 
 def word_diff(old: str, new: str) -> list[Segment]:
     """The words of `new` against `old`: equal runs, insertions and deletions, in order."""
-    a, b = re.findall(r"\S+\s*", old or ""), re.findall(r"\S+\s*", new or "")
+    a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
     out: list[Segment] = []
+
+    def add(op: str, text: str) -> None:
+        if not text:
+            return
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
-            out.append(("equal", "".join(b[j1:j2])))
+            add("equal", "".join(b[j1:j2]))
             continue
         if op in ("delete", "replace"):
-            out.append(("delete", "".join(a[i1:i2])))
+            add("delete", "".join(a[i1:i2]))
         if op in ("insert", "replace"):
-            out.append(("insert", "".join(b[j1:j2])))
+            add("insert", "".join(b[j1:j2]))
     return out
 
 

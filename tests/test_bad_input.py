@@ -180,7 +180,7 @@ def test_all_problems_are_reported_at_once(project, cli):
 def test_valid_project_prints_summary(project, cli):
     code, out, err = cli("validate", str(project))
     assert code == 0, err
-    assert out.strip() == ("ok: 1 theory, 2 versions, 3 CMOCs, 3 evidence records, 3 sources, "
+    assert out.strip() == ("ok: 1 theory, 2 versions, 3 CMOCs, 5 evidence records, 5 sources, "
                            "3 references")
 
 

@@ -85,7 +85,7 @@ def test_hand_written_page_cites_but_code_is_untouched(site):
 
 def test_evidence_map(site):
     text = page(site, "evidence-map")
-    assert "No evidence:" in text and "CMOC 2" in text  # demo-data has none
+    assert "Only challenging evidence:" in text and "CMOC 2" in text  # demo-data
     assert "✓1" in text
 
 

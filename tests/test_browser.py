@@ -73,11 +73,11 @@ def test_diagram_nodes_link_to_cmoc_pages(browser, serve, bundled_site):
 def test_search_finds_a_cmoc(browser, serve, bundled_site):
     base = serve(bundled_site)
     visit = Visit(browser, base)
-    visit.page.locator("label.md-search__icon, .md-search__input").first.click()
-    visit.page.locator("input.md-search__input").fill("patient stories")
-    result = visit.page.locator(".md-search-result__item a").first
-    result.wait_for(timeout=15_000)
-    assert "/cmocs/being-patient-stories/" in result.get_attribute("href")
+    search = visit.page.locator("input.md-search__input")
+    search.focus()
+    search.fill("patient stories")
+    result = visit.page.locator('.md-search-result__item a[href*="cmocs/being-patient-stories"]')
+    result.first.wait_for(timeout=60_000)
     assert visit.errors == [] and visit.outside == []
     visit.close()
 

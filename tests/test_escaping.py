@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -102,15 +103,42 @@ def test_the_hostile_text_reaches_the_pages(hostile_site):
     assert "&lt;script&gt;" in cmoc or "&#60;script" in cmoc
 
 
+class Tags(HTMLParser):
+    """What a browser would obey: tags, attribute names, scripts, link targets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handlers: list[str] = []
+        self.hrefs: list[str] = []
+        self.scripts: list[str] = []
+        self.images: list[str] = []
+        self.titles = 0
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.handlers += [f"{tag} {name}" for name, _ in attrs if name.startswith("on")]
+        self.hrefs += [v or "" for name, v in attrs if name in ("href", "src", "action")]
+        self.images += [dict(attrs).get("src", "")] if tag == "img" else []
+        self.titles += tag == "title"
+        self._in_script = tag == "script"
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+
 def test_no_markup_from_data_is_obeyed(hostile_site):
     for path in pages(hostile_site):
-        text = path.read_text()
-        assert "<script>window.__pwned" not in text, path
-        assert text.count("</title>") == 1, path
-        assert not re.search(r"<img[^>]*onerror", text), path
-        assert not re.search(r"href=\"\s*javascript:", text, re.I), path
-        assert not re.search(r"<[a-z][^>]*onclick=", text), path
-
+        tags = Tags()
+        tags.feed(path.read_text())
+        assert tags.handlers == [], path
+        assert not [h for h in tags.hrefs if h.strip().lower().startswith("javascript:")], path
+        assert not [s for s in tags.scripts if "__pwned" in s], path
+        assert "x" not in tags.images, path
+        assert tags.titles == 1, path
 
 
 def test_titles_are_plain_text_but_narratives_keep_markdown(hostile_site):

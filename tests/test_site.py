@@ -93,7 +93,7 @@ def test_drafts_are_not_published(site):
     assert not (site / "theories/demo/v2").exists()
     assert not (site / "cmocs/demo-visibility").exists()
     everything = "".join(p.read_text(errors="ignore") for p in site.rglob("*")
-                         if p.is_file() and p.suffix in (".html", ".json", ".xml", ".js"))
+                         if p.is_file() and p.suffix in (".html", ".json", ".xml", ".js", ".csv"))
     assert "Leadership visibility" not in everything
     assert "as @senge2015 argued" not in everything and "Lower morale" not in everything
 

@@ -119,6 +119,42 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_feedback(args: argparse.Namespace) -> int:
+    from .consultations import feedback_yaml, import_feedback
+
+    root = Path(args.dir)
+    project, problems = load_project(root)
+    if problems:
+        return _fail(problems, "; fix these before importing feedback")
+    source = Path(args.file)
+    if not source.is_file():
+        print(f"error: {args.file}: no such file", file=sys.stderr)
+        return 1
+    records, row_problems = import_feedback(source, project.graph, args.round)
+    if row_problems:
+        for problem in row_problems:
+            print(problem.format(args.file), file=sys.stderr)
+        n = len(row_problems)
+        print(f"\n{n} problem{'s' if n != 1 else ''} found; nothing was written.",
+              file=sys.stderr)
+        return 1
+    if not records:
+        print(f"{args.file}: no row has an answer or a comment; nothing was written.")
+        return 0
+    out = Path(args.out) if args.out else root / "evidence" / f"feedback-{args.round}.yaml"
+    if out.exists():
+        print(f"error: {out} already exists - import into another file with --out, or remove "
+              "it first", file=sys.stderr)
+        return 1
+    _write(out, feedback_yaml(records, args.round, source.name))
+    _, problems = load_project(root)
+    if problems:  # never leave the project invalid
+        out.unlink()
+        return _fail(problems, "; nothing was written")
+    print(f"wrote {len(records)} feedback record{'s' if len(records) != 1 else ''} to {out}")
+    return 0
+
+
 def mark_released(text: str, today: str) -> str:
     """Set `status: released` (and a date if there is none) in a version file's text,
     keeping the author's comments and layout."""
@@ -174,6 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
             "Refused, with the problems listed, if the project does not validate.")
     p.add_argument("theory", help="the theory's id (its folder name under theories/)")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
+
+    p = add("import-feedback", cmd_import_feedback,
+            "turn a filled-in feedback template into feedback records",
+            "Read a consultation round's feedback template (CSV, as downloaded from the round's "
+            "page and filled in) and write its answers as feedback records to "
+            "evidence/feedback-ROUND.yaml. Every bad row is reported by row and column, and "
+            "nothing is written unless the whole file is valid.")
+    p.add_argument("file", help="the filled-in template, e.g. round-1-feedback.csv")
+    p.add_argument("--round", required=True, help="the consultation round's id")
+    p.add_argument("--dir", default=".", help="the project folder (default: here)")
+    p.add_argument("--out", help="where to write (default: evidence/feedback-ROUND.yaml)")
 
     p = add("diff", cmd_diff, "show what changed between two versions of a theory",
             "Show what changed between two versions of a theory, CMOC by CMOC: the lineage of "

@@ -284,6 +284,11 @@ class _Checker:
             if self.ref(where, ("source",), "the source", ev.source, self.g.corpus.sources,
                         "define it under 'sources:' in an evidence/*.yaml file"):
                 self.public_needs(where, ("source",), public, source, "source")
+                groups = {g.lower() for g in source.groups}
+                if ev.group and groups and ev.group.lower() not in groups:
+                    self.at(where, ("group",), f"'{ev.group}' is not one of the round's "
+                            "stakeholder groups", "use one of: " + ", ".join(source.groups)
+                            + " (a group, never a person's name)")
                 expected = m.EVIDENCE_KIND_OF_SOURCE[source.kind]
                 if ev.kind and ev.kind != expected and "other" not in (ev.kind, expected):
                     self.at(where, ("kind",), f"the evidence is of kind '{ev.kind}' but its "

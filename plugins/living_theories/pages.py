@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from . import consultations
 from . import models as m
 from .citations.formatting import Citer
 from .citations.markdown import anchor as ref_anchor
@@ -75,6 +76,7 @@ class Options:
     include_drafts: bool = False  # a review build shows draft versions; the public one never
     home: bool = True  # generate index.md (off when docs/ has its own)
     base_url: str | None = None  # the published site's address, for citations
+    comments: dict[str, str] = field(default_factory=dict)  # review builds: mailto / form
 
 
 # --- Escaping ----------------------------------------------------------------------------------
@@ -163,10 +165,22 @@ def source_path(sid: str) -> str:
     return f"sources/{sid}.md"
 
 
-SOURCES, CONTEXTS, REFERENCES, EVIDENCE_MAP, THEORIES = (
+SOURCES, CONTEXTS, REFERENCES, EVIDENCE_MAP, THEORIES, CONSULTATIONS = (
     "sources/index.md", "contexts/index.md", "references/index.md", "evidence-map/index.md",
-    "theories/index.md",
+    "theories/index.md", "consultations/index.md",
 )
+
+
+def round_path(rid: str) -> str:
+    return f"consultations/{rid}.md"
+
+
+def pack_path(rid: str) -> str:
+    return f"consultations/{rid}/pack.md"
+
+
+def template_path(rid: str) -> str:
+    return f"consultations/{rid}/feedback-template.csv"
 
 
 def relative(from_path: str, to_path: str) -> str:
@@ -308,6 +322,39 @@ class Site:
                 "hash": self.project.lock.hash_of(theory.id, version.number),
                 "base": version_dir(theory.id, version.number)}
 
+    @cached_property
+    def consultation_rounds(self) -> list[m.Source]:
+        return [r for r in consultations.rounds(self.g) if r.id in self.sources]
+
+    def is_feedback(self, ev: m.Evidence) -> bool:
+        return self.g.evidence_kind(ev) == m.EvidenceKind.feedback.value
+
+    def reviewed(self, round_: m.Source) -> list[dict[str, Any]]:
+        """Each version a round reviewed: published or not, and its diff since the last round."""
+        out = []
+        for ref in round_.reviewed:
+            theory = self.g.theories.get(ref.theory)
+            version = self.g.version(ref.theory, ref.version)
+            shown = theory in self.theories and version in self.versions(theory)
+            before = consultations.previous_review(self.g, round_, ref.theory)
+            diff = None
+            if shown and before and before < ref.version and \
+                    self.g.version(ref.theory, before) in self.versions(theory):
+                diff = diff_versions(self.g, theory, theory.versions[before - 1], version)
+            out.append({"theory": theory, "version": version, "number": ref.version,
+                        "shown": shown, "before": before, "diff": diff})
+        return out
+
+    def comment_link(self, theory_id: str, version: m.Version, cid: str) -> str | None:
+        """'Comment on this', in a review build when the site is set up for it."""
+        if not self.options.include_drafts or not self.options.comments:
+            return None
+        reviewing = [r.id for r in self.consultation_rounds
+                     if any(v.theory == theory_id and v.version == version.number
+                            for v in r.reviewed)]
+        return consultations.comment_link(self.options.comments, theory_id, version.number,
+                                          cid, reviewing[-1] if reviewing else "")
+
     def rounds(self, theory: m.Theory) -> dict[int, list[m.Source]]:
         """Consultation rounds that reviewed each version of a theory."""
         out: dict[int, list[m.Source]] = defaultdict(list)
@@ -394,7 +441,9 @@ class Renderer:
         return _ENV.get_template(template).render(
             site=self.site, g=self.site.g, url=url, diagram=diagram, page_path=path,
             source_name=self.site.source_name, history_path=history_path,
-            compare_path=compare_path, changed=changed,
+            compare_path=compare_path, changed=changed, round_path=round_path,
+            pack_path=pack_path, template_path=template_path, CONSULTATIONS=CONSULTATIONS,
+            summary_of=consultations.summary_of,
             cmoc_path=cmoc_path, source_path=source_path, theory_path=theory_path,
             version_path=version_path, ref_anchor=ref_anchor, CONTEXTS=CONTEXTS,
             SOURCES=SOURCES, REFERENCES=REFERENCES, EVIDENCE_MAP=EVIDENCE_MAP,
@@ -452,14 +501,30 @@ def generate(project: Project, options: Options | None = None,
             d = diff_versions(site.g, theory, versions[a - 1], versions[b - 1])
             pages.append(Page(path, f"{theory.title}: version {a} and version {b}",
                               r.render("compare.md.j2", path, theory=theory, d=d)))
+    feedback_ids = {e.id for e in site.evidence.values() if site.is_feedback(e)}
     for cid, occurrences in site.cmocs.items():
         latest = occurrences[-1]
         path = cmoc_path(cid)
         pages.append(Page(path, latest.cmoc.title or latest.cmoc.label or cid, r.render(
             "cmoc.md.j2", path, cid=cid, occurrences=occurrences, occ=latest,
+            feedback_ids=feedback_ids,
             diagram_of=cmoc_diagram(latest.cmoc), lineage=site.g.lineage(latest.version,
                                                                           latest.cmoc)),
             _where(latest.version)))
+    pages.append(Page(CONSULTATIONS, "Consultation rounds",
+                      r.render("consultations.md.j2", CONSULTATIONS), in_nav=True))
+    for round_ in site.consultation_rounds:
+        path = round_path(round_.id)
+        feedback = site.evidence_from(round_.id)
+        pages.append(Page(path, site.source_name(round_), r.render(
+            "round.md.j2", path, round=round_, reviewed=site.reviewed(round_),
+            feedback=feedback,
+            changed_because=consultations.changes_citing(site.g, {e.id for e in feedback})),
+            _where(round_)))
+        path = pack_path(round_.id)
+        pages.append(Page(path, f"{site.source_name(round_)}: consultation pack", r.render(
+            "pack.md.j2", path, round=round_, reviewed=site.reviewed(round_), link_of={},
+            theory_diagram=theory_diagram, hash_of=project.lock.hash_of), _where(round_)))
     pages.append(Page(SOURCES, "Sources", r.render("sources.md.j2", SOURCES), in_nav=True))
     for source in site.sources.values():
         path = source_path(source.id)
@@ -517,6 +582,12 @@ def downloads(project: Project, options: Options | None = None,
                     Download(base + "cite.ris", ris(item)),
                     Download(base + "cite.json", dumps([item])),
                     Download(base + "theory.json", dumps(data))]
+    for round_ in site.consultation_rounds:
+        # Only published versions: a public build must not leak a draft's CMOCs.
+        shown = [ref for ref, item in zip(round_.reviewed, site.reviewed(round_), strict=True)
+                 if item["shown"]]
+        out.append(Download(template_path(round_.id), consultations.feedback_template(
+            site.g, round_.model_copy(update={"reviewed": shown}))))
     out.append(Download("CITATION.cff", citation_cff(project.graph.corpus.project, site_title,
                                                      site.options.base_url, released)))
     return out

@@ -50,7 +50,17 @@ class LivingTheoriesConfig(base.Config):
 
     include_drafts = c.Type(bool, default=False)
     """Build a review site that shows draft versions (also: environment variable
-    `LIVING_THEORIES_REVIEW=1`). The public site never contains draft text."""
+    `LIVING_THEORIES_REVIEW=1`). The public site never contains draft text; a review site is
+    marked `noindex` for search engines."""
+
+    feedback_mailto = c.Optional(c.Type(str))
+    """Review sites: the address that "Comment on this" links write to, with the theory,
+    version and CMOC in the subject and body."""
+
+    feedback_form = c.Optional(c.Type(str))
+    """Review sites: a form address for "Comment on this" links instead of e-mail, with
+    `{theory}`, `{version}`, `{cmoc}` and `{round}` filled in, e.g.
+    `https://forms.example.org/r?cmoc={cmoc}&version={version}`."""
 
 
 class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
@@ -116,17 +126,21 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             if keys:
                 extra[file.src_uri] = keys
         project_meta = self.project.graph.corpus.project
-        options = Options(include_drafts=self.config.include_drafts
-                          or os.environ.get("LIVING_THEORIES_REVIEW") == "1",
+        comments = {k: v for k, v in (("mailto", self.config.feedback_mailto),
+                                      ("form", self.config.feedback_form)) if v}
+        options = Options(include_drafts=self.review, comments=comments,
                           home=files.get_file_from_path("index.md") is None,
                           base_url=project_meta.url or config.site_url or None)
         keys = list(self.project.bibliography.entries)
         bibliography = self.citer.format([((Cite(k),), False) for k in keys]).references
         self.canonical = {}
+        listed = _nav_paths(config.nav) if config.nav else None
         for page in generate(self.project, options, extra, list(bibliography), self.citer):
             if page.canonical:
                 self.canonical[page.path] = page.canonical
-            inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
+            # Index pages join the nav unless mkdocs.yml lists its own nav without them.
+            in_nav = page.in_nav and (listed is None or page.path in listed)
+            inclusion = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
             existing = files.get_file_from_path(page.path)
             if existing is not None:
                 files.remove(existing)
@@ -162,6 +176,16 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self.extension.current_page = page.file.src_uri
         return markdown
 
+    @property
+    def review(self) -> bool:
+        return self.config.include_drafts or os.environ.get("LIVING_THEORIES_REVIEW") == "1"
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self.review:  # a review site is for stakeholders, not for search engines
+            output = output.replace("</head>", '<meta name="robots" content="noindex, '
+                                    'nofollow">\n</head>', 1)
+        return output
+
     def on_page_context(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig,
                         nav: Any) -> dict[str, Any]:
         # A superseded version names the latest as canonical, so search engines prefer it.
@@ -171,6 +195,17 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             page.canonical_url = (urljoin(config.site_url, url) if config.site_url
                                   else posixpath.relpath(url, page.url or ".") + "/")
         return context
+
+
+def _nav_paths(nav: Any) -> set[str]:
+    """Every page path named in an explicit `nav:`."""
+    if isinstance(nav, str):
+        return {nav}
+    if isinstance(nav, dict):
+        return set().union(*(_nav_paths(v) for v in nav.values()))
+    if isinstance(nav, list):
+        return set().union(*(_nav_paths(v) for v in nav)) if nav else set()
+    return set()
 
 
 def _safe_title(title: str) -> str:

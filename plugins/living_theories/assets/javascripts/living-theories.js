@@ -75,9 +75,21 @@
     document.documentElement.setAttribute("data-lt-diagrams", "done");
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", renderAll);
-  } else {
+  // Printed consultation packs show each link's full address after its text.
+  function markPrintedLinks() {
+    document.querySelectorAll(".lt-pack a[href]").forEach(function (a) {
+      a.setAttribute("data-lt-url", a.href);
+    });
+  }
+
+  function start() {
+    markPrintedLinks();
     renderAll();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

@@ -1,0 +1,203 @@
+"""Stakeholder consultation rounds: what each round reviewed, the feedback template, turning a
+filled template back into feedback records, and "Comment on this" links.
+
+A round is a source of kind `consultation`; what stakeholders said is evidence from it, with
+the stakeholder group (never a name). No MkDocs here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import yaml
+
+from . import models as m
+from .graph import TheoryGraph
+
+COLUMNS = ["round", "theory", "version", "cmoc", "cmoc_label", "cmoc_summary",
+           "stakeholder_group", "agreement", "comments"]
+# What an answer in the template's agreement column says about the CMOC.
+AGREEMENT = {"agree": "supports", "partly agree": "refines", "disagree": "challenges",
+             "not sure": "refines"}
+
+
+def rounds(graph: TheoryGraph, public_only: bool = True) -> list[m.Source]:
+    """Consultation rounds in date order."""
+    found = [s for s in graph.corpus.sources.values() if s.kind == m.SourceKind.consultation.value
+             and (not public_only or s.visibility == m.Visibility.public.value)]
+    return sorted(found, key=lambda s: (s.date or "", s.id))
+
+
+def previous_review(graph: TheoryGraph, round_: m.Source, theory_id: str) -> int | None:
+    """The version of a theory that the latest earlier round reviewed, if any."""
+    earlier = [r for r in rounds(graph) if (r.date or "", r.id) < (round_.date or "", round_.id)]
+    for r in reversed(earlier):
+        numbers = [v.version for v in r.reviewed if v.theory == theory_id]
+        if numbers:
+            return max(numbers)
+    return None
+
+
+def changes_citing(graph: TheoryGraph, evidence_ids: set[str]) -> list[tuple[m.Theory,
+                                                                               m.Version, str]]:
+    """(theory, version, what changed) for every change that cites one of these evidence ids."""
+    out = []
+    for theory in graph.theories.values():
+        for version in theory.versions:
+            for change in version.changes:
+                if evidence_ids & set(change.evidence):
+                    out.append((theory, version, change.summary))
+            for drop in version.dropped:
+                if evidence_ids & set(drop.evidence):
+                    out.append((theory, version, f"Dropped {drop.cmoc}: {drop.reason}"))
+            for cmoc in version.cmocs:
+                if cmoc.lineage and evidence_ids & set(cmoc.lineage.evidence):
+                    out.append((theory, version, f"{cmoc.label or cmoc.title or cmoc.id}: "
+                                f"{cmoc.lineage.relation}"))
+    return out
+
+
+def summary_of(cmoc: m.CMOC) -> str:
+    if cmoc.narrative:
+        return " ".join(cmoc.narrative.split())
+    parts = [("C", cmoc.contexts), ("M resource", cmoc.mechanism_resources),
+             ("M reasoning", cmoc.mechanism_reasonings), ("O", cmoc.outcomes)]
+    return "; ".join(f"{name}: {' / '.join(items)}" for name, items in parts if items)
+
+
+def feedback_template(graph: TheoryGraph, round_: m.Source) -> str:
+    """A CSV with one row per CMOC under review, for stakeholders to fill in."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for ref in round_.reviewed:
+        version = graph.version(ref.theory, ref.version)
+        if version is None:
+            continue
+        for cmoc in version.cmocs:
+            writer.writerow([round_.id, ref.theory, ref.version, cmoc.id,
+                             cmoc.label or cmoc.title or "", summary_of(cmoc), "", "", ""])
+    return out.getvalue()
+
+
+@dataclass
+class RowProblem:
+    row: int  # 1-based, the header is row 1
+    column: str
+    message: str
+    hint: str
+
+    def format(self, file: str) -> str:
+        where = f"{file}: row {self.row}" + (f", column '{self.column}'" if self.column else "")
+        return f"{where}: {self.message} - {self.hint}"
+
+
+def read_feedback(text: str, graph: TheoryGraph, round_id: str,
+                  existing_ids: set[str]) -> tuple[list[dict], list[RowProblem]]:
+    """Feedback records (as YAML-ready dicts) from a filled template, or every problem."""
+    problems: list[RowProblem] = []
+    round_ = graph.corpus.sources.get(round_id)
+    if round_ is None or round_.kind != m.SourceKind.consultation.value:
+        known = ", ".join(r.id for r in rounds(graph, public_only=False)) or "none"
+        return [], [RowProblem(0, "", f"there is no consultation round '{round_id}'",
+                               f"use one of: {known}")]
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("theory", "version", "cmoc", "stakeholder_group", "agreement",
+                           "comments") if c not in (reader.fieldnames or [])]
+    if missing:
+        return [], [RowProblem(1, "", f"the header lacks the column(s) {', '.join(missing)}",
+                               "start from the template downloaded from the round's page")]
+    records: list[dict] = []
+    counts: dict[str, int] = {}
+    groups = {g.lower(): g for g in round_.groups}
+    for n, row in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in row.items() if k}
+        agreement, comment = row.get("agreement", "").lower(), row.get("comments", "")
+        if not agreement and not comment:
+            continue  # a CMOC nobody commented on
+
+        def bad(column: str, message: str, hint: str) -> None:
+            problems.append(RowProblem(n, column, message, hint))  # noqa: B023
+
+        if row.get("round") and row["round"] != round_id:
+            bad("round", f"the row belongs to round '{row['round']}', not '{round_id}'",
+                f"import it with --round {row['round']}, or correct the cell")
+        version = None
+        if not re.fullmatch(r"[1-9][0-9]*", row.get("version", "")):
+            bad("version", f"'{row.get('version', '')}' is not a version number",
+                "write the number, e.g. 2")
+        else:
+            version = graph.version(row.get("theory", ""), int(row["version"]))
+            if version is None:
+                bad("theory", f"there is no version {row['version']} of the theory "
+                    f"'{row.get('theory', '')}'", "keep the theory and version the template gave")
+        if version is not None and row.get("cmoc") not in {c.id for c in version.cmocs}:
+            bad("cmoc", f"'{row.get('cmoc', '')}' is not a CMOC of that version",
+                "keep the CMOC id the template gave")
+        if agreement and agreement not in AGREEMENT:
+            bad("agreement", f"'{row.get('agreement')}' is not an answer the template allows",
+                "write one of: " + ", ".join(AGREEMENT) + " (or leave it empty)")
+        group = row.get("stakeholder_group", "")
+        if not group:
+            bad("stakeholder_group", "the stakeholder group is empty",
+                "write the group (e.g. " + (", ".join(round_.groups) or "patients") +
+                "), never a name")
+        elif groups and group.lower() not in groups:
+            bad("stakeholder_group", f"'{group}' is not one of this round's groups",
+                "use one of: " + ", ".join(round_.groups))
+        if problems and problems[-1].row == n:
+            continue
+        cmoc = row["cmoc"]
+        counts[cmoc] = counts.get(cmoc, 0) + 1
+        rid = f"{round_id}-{cmoc}-{counts[cmoc]}"
+        while rid in existing_ids:
+            counts[cmoc] += 1
+            rid = f"{round_id}-{cmoc}-{counts[cmoc]}"
+        record: dict = {"id": rid, "source": round_id, "kind": "feedback",
+                        "group": groups.get(group.lower(), group)}
+        if agreement:
+            record["summary"] = f"Answer: {agreement}."
+        if comment:
+            record["quote"] = comment  # the stakeholder's own words
+        record["bears_on"] = [{"cmoc": cmoc, "role": AGREEMENT.get(agreement, "refines")}]
+        records.append(record)
+    return records, problems
+
+
+def feedback_yaml(records: list[dict], round_id: str, source_file: str) -> str:
+    header = (f"# Stakeholder feedback from consultation round '{round_id}', imported from "
+              f"{source_file} by living-theories import-feedback.\n")
+    return header + yaml.safe_dump({"evidence": records}, allow_unicode=True, sort_keys=False,
+                                   width=100)
+
+
+def comment_link(settings: dict[str, str], theory: str, version: int, cmoc: str,
+                 round_id: str) -> str | None:
+    """A "Comment on this" address: a mailto with subject and body, or a form URL."""
+    values = {"theory": theory, "version": str(version), "cmoc": cmoc, "round": round_id}
+    if settings.get("form"):
+        return settings["form"].format(**{k: quote(v, safe="") for k, v in values.items()})
+    if settings.get("mailto"):
+        subject = f"Comment on {theory} version {version}, CMOC {cmoc}"
+        body = (f"Round: {round_id}\nTheory: {theory}\nVersion: {version}\nCMOC: {cmoc}\n"
+                "Stakeholder group (not your name): \n\nMy comment:\n")
+        return (f"mailto:{settings['mailto']}?subject={quote(subject)}&body={quote(body)}")
+    return None
+
+
+def import_feedback(csv_path: Path, graph: TheoryGraph, round_id: str,
+                    ) -> tuple[list[dict], list[RowProblem]]:
+    try:
+        text = csv_path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = csv_path.read_bytes().decode("cp1252")  # Excel's default on Windows
+        except UnicodeDecodeError:
+            return [], [RowProblem(0, "", "the file is not readable text",
+                                   "save it from the spreadsheet as CSV (UTF-8)")]
+    return read_feedback(text, graph, round_id, set(graph.corpus.evidence))

@@ -155,6 +155,88 @@ def cmd_import_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_cmocs(args: argparse.Namespace) -> int:
+    from .spreadsheets import plan_import, read_rows
+
+    root = Path(args.dir)
+    project, problems = load_project(root)
+    if problems:
+        return _fail(problems, "; fix these before importing")
+    source = Path(args.file)
+    if not source.is_file():
+        print(f"error: {args.file}: no such file", file=sys.stderr)
+        return 1
+    rows, cell_problems = read_rows(source)
+    if not cell_problems:
+        locked = {(t.id, v.number) for t in project.graph.theories.values() for v in t.versions
+                  if project.lock.hash_of(t.id, v.number) or v.status == "released"}
+        plan, cell_problems = plan_import(rows, project.graph, root, locked)
+    if cell_problems:
+        for problem in cell_problems:
+            print(problem.format(source.name), file=sys.stderr)
+        n = len(cell_problems)
+        print(f"\n{n} problem{'s' if n != 1 else ''} found; nothing was written.",
+              file=sys.stderr)
+        return 1
+    originals = {p: p.read_text(encoding="utf-8") if p.exists() else None for p in plan.files}
+    new_dirs = sorted({p.parent for p in plan.files if not p.parent.exists()})
+    for path, text in plan.files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write(path, text)
+    _, problems = load_project(root)
+    problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
+    if problems:  # e.g. a CMOC id another theory already uses: undo everything
+        for path, text in originals.items():
+            if text is None:
+                path.unlink()
+            else:
+                _write(path, text)
+        for folder in reversed(new_dirs):
+            folder.rmdir()
+        return _fail(problems, "; nothing was written")
+    for path in plan.files:
+        print(f"wrote {path.relative_to(root) if path.is_relative_to(root) else path}")
+    print(f"imported {plan.cmocs} CMOC{'s' if plan.cmocs != 1 else ''}; the versions are "
+          "drafts until you run 'living-theories release THEORY'")
+    return 0
+
+
+def cmd_export_cmocs(args: argparse.Namespace) -> int:
+    from .spreadsheets import table_rows, template_rows, write_table
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        print("error: the file name must end in .xlsx or .csv", file=sys.stderr)
+        return 1
+    if args.template:
+        write_table(out, template_rows())
+        print(f"wrote the CMOC table template to {out}")
+        return 0
+    project, problems = load_project(args.dir)
+    if problems:
+        return _fail(problems)
+    rows = table_rows(project.graph)
+    write_table(out, rows)
+    print(f"wrote {len(rows)} CMOC{'s' if len(rows) != 1 else ''} to {out}")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import ScaffoldError, new_project
+
+    dest = Path(args.dir)
+    try:
+        files = new_project(dest, args.name)
+    except ScaffoldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"created a theory site in {dest} ({len(files)} files). Next:\n"
+          f"  cd {dest}\n"
+          "  mkdocs serve              # see it at http://127.0.0.1:8000\n"
+          "  living-theories validate  # after every edit")
+    return 0
+
+
 def mark_released(text: str, today: str) -> str:
     """Set `status: released` (and a date if there is none) in a version file's text,
     keeping the author's comments and layout."""
@@ -191,6 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    p = add("new", cmd_new, "create a new theory site in an empty folder",
+            "Create a ready-to-build theory site: mkdocs.yml, an example theory with two "
+            "versions and evidence, references.bib, a CMOC table template, editor settings, a "
+            "GitHub Pages workflow and a README. Build it straight away with 'mkdocs serve'.")
+    p.add_argument("dir", help="the folder to create (it must not exist, or be empty)")
+    p.add_argument("--name", help="the site's name (default: from the folder name)")
+
     p = add("validate", cmd_validate, "check every theory, evidence and reference file",
             "Check the whole project: YAML syntax, fields, ids, every cross-reference, "
             "citations and frozen released versions. Prints every problem with its file and "
@@ -200,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("schema", cmd_schema, "write JSON Schemas for editor autocompletion",
             "Write one JSON Schema per kind of YAML file (project, theory, version, evidence), "
             "so that an editor such as VS Code completes and checks fields as you type. See "
-            "docs/editor.md.")
+            "docs/guide/editor.md.")
     p.add_argument("out", nargs="?", default="schema", help="folder to write to "
                    "(default: schema)")
 
@@ -221,6 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--round", required=True, help="the consultation round's id")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
     p.add_argument("--out", help="where to write (default: evidence/feedback-ROUND.yaml)")
+
+    p = add("import-cmocs", cmd_import_cmocs, "turn a CMOC table (Excel or CSV) into YAML",
+            "Read a spreadsheet with one row per CMOC (theory, version, cmoc_id, context, "
+            "mechanism_resource, mechanism_reasoning, outcome, evidence_ids; see the "
+            "template) and write the theory versions it describes as YAML. Put several "
+            "contexts or outcomes in one cell on separate lines. Every bad cell is reported "
+            "by sheet, row and column, and nothing is written unless the whole sheet is valid. "
+            "Released versions are never changed.")
+    p.add_argument("file", help="the spreadsheet: .xlsx or .csv")
+    p.add_argument("--dir", default=".", help="the project folder (default: here)")
+
+    p = add("export-cmocs", cmd_export_cmocs, "write every CMOC to a spreadsheet",
+            "Write every CMOC of every version to a spreadsheet in the same layout that "
+            "import-cmocs reads, or an empty template to fill in.")
+    p.add_argument("out", help="the file to write: .xlsx or .csv")
+    p.add_argument("--template", action="store_true",
+                   help="write the template with example rows instead of your CMOCs")
+    p.add_argument("--dir", default=".", help="the project folder (default: here)")
 
     p = add("diff", cmd_diff, "show what changed between two versions of a theory",
             "Show what changed between two versions of a theory, CMOC by CMOC: the lineage of "

@@ -92,8 +92,20 @@ def build(corpus: Corpus, bibliography: Bibliography) -> TheoryGraph:
         for version in theory.versions:
             for i, cmoc in enumerate(version.cmocs):
                 graph.cmocs[cmoc.id].append(Occurrence(theory, version, cmoc, i))
+    # Evidence a CMOC table lists for a CMOC supports it as a whole, unless the evidence
+    # record already says how it bears on that CMOC.
+    listed: dict[str, list[str]] = defaultdict(list)
+    for occurrences in graph.cmocs.values():
+        for occ in occurrences:
+            for eid in occ.cmoc.evidence:
+                if occ.cmoc.id not in listed[eid]:
+                    listed[eid].append(occ.cmoc.id)
     for ev in corpus.evidence.values():
         graph.evidence_from_source[ev.source].append(ev)
+        own = {t.cmoc for t in ev.bears_on if t.cmoc}
+        for cid in listed.get(ev.id, []):
+            if cid not in own:
+                graph.evidence_on_cmoc[cid].append((ev, m.BearsOn(cmoc=cid)))
         for target in ev.bears_on:
             if target.cmoc:
                 graph.evidence_on_cmoc[target.cmoc].append((ev, target))
@@ -222,6 +234,7 @@ class _Checker:
                             "theories/project.yaml"):
                     self.public_needs(where, base + ("overarching_contexts", j), public,
                                       self.g.contexts[ctx], "overarching context")
+            self.evidence_refs(where, base + ("evidence",), cmoc.evidence, public)
             lineage = cmoc.lineage
             if lineage is None:
                 continue

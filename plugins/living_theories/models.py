@@ -88,7 +88,9 @@ class Visibility(str, Enum):
 class Strict(BaseModel):
     """Base for every model: unknown fields are errors, so a typo never vanishes silently."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
+    # validate_default: defaults become plain values too (e.g. "present", not an Enum member).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True,
+                              validate_default=True)
 
 
 class Record(Strict):
@@ -218,6 +220,10 @@ class CMOC(Strict):
     outcome: Direction = Field(Direction.positive, description="'negative' for an unwanted "
                                "outcome (O-).")
     overarching_contexts: IdList = Field(default_factory=list)
+    evidence: IdList = Field(
+        default_factory=list, description="Ids of evidence that supports this CMOC as a whole, "
+        "as listed in a CMOC table (evidence records can also say what they bear on)."
+    )
     lineage: Lineage | None = Field(
         None,
         description="Where this CMOC comes from. Leave out in a first version. In later "

@@ -1,0 +1,265 @@
+"""CMOC tables: the spreadsheets researchers keep today, to and from the YAML files.
+
+One row per CMOC: theory, version, CMOC id, context, mechanism resource, mechanism reasoning,
+outcome, evidence ids (and a few optional columns). A cell holding several contexts or
+outcomes puts each on its own line (Alt+Enter in Excel). Reading reports every bad cell by
+sheet, row and column; `plan_import` returns the files to write, and writes nothing itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import models as m
+from .graph import TheoryGraph
+
+TEMPLATE_CSV = Path(__file__).parent / "templates" / "cmoc-table.csv"
+COLUMNS = ["theory", "version", "cmoc_id", "label", "title", "context", "mechanism_resource",
+           "mechanism_reasoning", "outcome", "mechanism", "outcome_direction", "evidence_ids"]
+REQUIRED = ["theory", "version", "cmoc_id", "context", "mechanism_resource",
+            "mechanism_reasoning", "outcome"]
+ELEMENT_COLUMNS = {"context": "contexts", "mechanism_resource": "mechanism_resources",
+                   "mechanism_reasoning": "mechanism_reasonings", "outcome": "outcomes"}
+SLUG = re.compile(m.ID_PATTERN)
+
+
+@dataclass
+class CellProblem:
+    sheet: str
+    row: int
+    column: str
+    message: str
+    hint: str
+
+    def format(self, file: str) -> str:
+        where = f"{file}: sheet '{self.sheet}', row {self.row}" if self.sheet else \
+            f"{file}: row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.message} - {self.hint}"
+
+
+@dataclass
+class Row:
+    sheet: str
+    number: int
+    cells: dict[str, str]
+
+
+@dataclass
+class Plan:
+    """What an import would write: file path -> new text (and the old text, to undo)."""
+
+    files: dict[Path, str] = field(default_factory=dict)
+    cmocs: int = 0
+
+
+def _normalise(name: Any) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name or "").strip().lower())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def read_rows(path: Path) -> tuple[list[Row], list[CellProblem]]:
+    """The rows of a CMOC table (.csv or .xlsx), with normalised column names."""
+    tables: list[tuple[str, list[list[Any]]]] = []
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            return [], [CellProblem("", 0, "", f"the workbook cannot be opened ({exc})",
+                                    "save it again from Excel as .xlsx, or as CSV")]
+        for sheet in book.worksheets:
+            tables.append((sheet.title, [list(r) for r in sheet.iter_rows(values_only=True)]))
+    elif path.suffix.lower() == ".csv":
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")  # Excel's CSV on Windows
+        tables.append(("", list(csv.reader(io.StringIO(text)))))
+    else:
+        return [], [CellProblem("", 0, "", f"'{path.suffix}' files cannot be read",
+                                "use an Excel workbook (.xlsx) or a CSV file")]
+    rows: list[Row] = []
+    problems: list[CellProblem] = []
+    found_header = False
+    for sheet, table in tables:
+        if not table:
+            continue
+        header = [_normalise(h) for h in table[0]]
+        if "cmoc_id" not in header and "theory" not in header:
+            continue  # a sheet of notes, not a CMOC table
+        found_header = True
+        missing = [c for c in REQUIRED if c not in header]
+        unknown = [h for h in header if h and h not in COLUMNS]
+        for c in missing:
+            problems.append(CellProblem(sheet, 1, c, "this column is missing",
+                                        "add it to the header row (see the template)"))
+        for c in unknown:
+            close = [k for k in COLUMNS if k.startswith(c[:4])]
+            problems.append(CellProblem(sheet, 1, c, "this column is not known",
+                                        f"did you mean '{close[0]}'?" if close else
+                                        "the columns are: " + ", ".join(COLUMNS)))
+        for n, values in enumerate(table[1:], start=2):
+            cells = {h: _cell(v) for h, v in zip(header, values, strict=False) if h}
+            if any(cells.values()):
+                rows.append(Row(sheet, n, cells))
+    if not found_header and not problems:
+        problems.append(CellProblem("", 1, "", "no sheet has a header row with 'theory' and "
+                                    "'cmoc_id'", "start from the template: living-theories "
+                                    "export-cmocs --template cmocs.xlsx"))
+    return rows, problems
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def plan_import(rows: list[Row], graph: TheoryGraph, root: Path,
+                locked: set[tuple[str, int]]) -> tuple[Plan, list[CellProblem]]:
+    """Check every row and work out the version files to write."""
+    problems: list[CellProblem] = []
+    groups: dict[tuple[str, int], list[tuple[Row, dict[str, Any]]]] = {}
+    seen: dict[tuple[str, int, str], int] = {}
+    for row in rows:
+        c = row.cells
+
+        def bad(column: str, message: str, hint: str, row: Row = row) -> None:
+            problems.append(CellProblem(row.sheet, row.number, column, message, hint))
+
+        theory, cid = c.get("theory", ""), c.get("cmoc_id", "")
+        if not SLUG.match(theory):
+            bad("theory", f"'{theory}' is not a theory id", m.ID_HINT)
+        if not SLUG.match(cid):
+            bad("cmoc_id", f"'{cid}' is not a CMOC id", m.ID_HINT)
+        version = c.get("version", "")
+        number = int(version) if re.fullmatch(r"[1-9][0-9]*", version) else None
+        if number is None:
+            bad("version", f"'{version}' is not a version number", "write 1, 2, 3, ...")
+        elif (theory, number) in locked:
+            bad("version", f"version {number} of '{theory}' is released and frozen",
+                f"put these rows under a new version, e.g. {number + 1}")
+        key = (theory, number or 0, cid)
+        if key in seen:
+            bad("cmoc_id", f"'{cid}' appears twice in version {version} of '{theory}'",
+                f"the other is on row {seen[key]}")
+        seen[key] = row.number
+        cmoc: dict[str, Any] = {"id": cid}
+        for column in ("label", "title"):
+            if c.get(column):
+                cmoc[column] = c[column]
+        for column, name in ELEMENT_COLUMNS.items():
+            if _lines(c.get(column, "")):
+                cmoc[name] = _lines(c[column])
+        if not any(k in cmoc for k in ("label", "title", *ELEMENT_COLUMNS.values())):
+            bad("context", "the row has no context, mechanism or outcome",
+                "fill in at least one of them, or delete the row")
+        for column, name, allowed in (("mechanism", "mechanism", ("present", "absent")),
+                                      ("outcome_direction", "outcome", ("positive",
+                                                                        "negative"))):
+            value = c.get(column, "").lower()
+            if value and value not in allowed:
+                bad(column, f"'{c[column]}' is not allowed", "write " + " or ".join(allowed)
+                    + ", or leave it empty")
+            elif value and value != allowed[0]:
+                cmoc[name] = value
+        evidence = [e for e in re.split(r"[\s,;]+", c.get("evidence_ids", "")) if e]
+        for eid in evidence:
+            if eid not in graph.corpus.evidence:
+                bad("evidence_ids", f"there is no evidence record '{eid}'",
+                    "add it to evidence/*.yaml first, or correct the id")
+        if evidence:
+            cmoc["evidence"] = evidence
+        if number is not None:
+            groups.setdefault((theory, number), []).append((row, cmoc))
+    plan = Plan()
+    if problems:
+        return plan, problems
+    for (theory, number), items in groups.items():
+        folder = root / "theories" / theory
+        if not (folder / "theory.yaml").exists():
+            plan.files[folder / "theory.yaml"] = yaml.safe_dump(
+                {"title": theory.replace("-", " ").capitalize()}, allow_unicode=True)
+        path = folder / f"v{number}.yaml"
+        data: dict[str, Any] = {}
+        if path.exists():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        old = {c["id"]: c for c in data.get("cmocs", []) if isinstance(c, dict) and "id" in c}
+        cmocs = []
+        for _, cmoc in items:
+            merged = dict(old.get(cmoc["id"], {}))  # keep lineage, notes, narrative ...
+            for name in ("label", "title", "mechanism", "outcome", "evidence",
+                         *ELEMENT_COLUMNS.values()):
+                merged.pop(name, None)
+            merged.update(cmoc)
+            cmocs.append(merged)
+        data.setdefault("stage", "initial" if number == 1 else "refined")
+        data.setdefault("status", "draft")
+        data["cmocs"] = cmocs
+        plan.files[path] = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+        plan.cmocs += len(cmocs)
+    return plan, problems
+
+
+def table_rows(graph: TheoryGraph) -> list[list[str]]:
+    """Every CMOC of every version, in the table layout."""
+    rows = []
+    for theory in graph.theories.values():
+        for version in theory.versions:
+            for cmoc in version.cmocs:
+                rows.append([theory.id, str(version.number), cmoc.id, cmoc.label or "",
+                             cmoc.title or "", "\n".join(cmoc.contexts),
+                             "\n".join(cmoc.mechanism_resources),
+                             "\n".join(cmoc.mechanism_reasonings), "\n".join(cmoc.outcomes),
+                             cmoc.mechanism, cmoc.outcome, " ".join(cmoc.evidence)])
+    return rows
+
+
+def write_table(path: Path, rows: list[list[str]]) -> None:
+    if path.suffix.lower() == ".xlsx":
+        import openpyxl
+        from openpyxl.styles import Alignment, Font
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "CMOCs"
+        sheet.append(COLUMNS)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append(row)
+        for col, width in zip("ABCDEFGHIJKL", (16, 8, 22, 10, 24, 40, 40, 40, 40, 10, 12, 24),
+                              strict=True):
+            sheet.column_dimensions[col].width = width
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.freeze_panes = "A2"
+        book.save(path)
+    else:
+        with path.open("w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(COLUMNS)
+            writer.writerows(rows)
+
+
+def template_rows() -> list[list[str]]:
+    """The example rows of the shipped template."""
+    with TEMPLATE_CSV.open(encoding="utf-8") as f:
+        return list(csv.reader(f))[1:]

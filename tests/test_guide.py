@@ -1,0 +1,97 @@
+"""The user guide, run as written: every command in docs/guide/, in order, in a fresh folder.
+
+Fenced `bash` blocks are run; a block preceded by `<!-- file: PATH -->` is written to PATH
+first, so the guide's YAML examples are checked too. `mkdocs serve` is started, answered and
+stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from conftest import REPO
+
+GUIDE = REPO / "docs" / "guide"
+ORDER = ["install", "first-theory", "evidence", "citations", "releasing", "consultation",
+         "editor", "publishing"]
+FENCE = re.compile(r"(?:<!-- file: (?P<file>\S+) -->\n)?```(?P<lang>\w+)\n(?P<body>.*?)```",
+                   re.S)
+
+SERVE_CHECK = r'''
+serve_check() {
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0));
+print(s.getsockname()[1])')
+  mkdocs serve -a "127.0.0.1:$port" > serve.log 2>&1 &
+  pid=$!
+  if ! python3 - "$port" <<'PY'
+import sys, time, urllib.request
+deadline = time.monotonic() + 90
+while time.monotonic() < deadline:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/", timeout=5)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.3)
+sys.exit(1)
+PY
+  then kill "$pid"; cat serve.log; return 1; fi
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+'''
+
+
+def steps(page: Path) -> list[tuple[str, str]]:
+    """("file", path + text) or ("bash", commands) for each runnable block of a page."""
+    out = []
+    for match in FENCE.finditer(page.read_text(encoding="utf-8")):
+        if match["file"]:
+            out.append(("file", (match["file"], match["body"])))
+        elif match["lang"] == "bash":
+            out.append(("bash", match["body"]))
+    return out
+
+
+def script() -> str:
+    lines = ["set -euo pipefail", SERVE_CHECK]
+    for name in ORDER:
+        page_steps = steps(GUIDE / f"{name}.md")
+        assert any(kind == "bash" for kind, _ in page_steps), f"{name}.md runs no command"
+        lines.append(f"echo '### {name}.md'")
+        for kind, content in page_steps:
+            if kind == "file":
+                path, text = content
+                lines += [f"mkdir -p \"$(dirname '{path}')\"", f"cat > '{path}' <<'GUIDE_EOF'",
+                          text.rstrip("\n"), "GUIDE_EOF"]
+            else:
+                for command in content.splitlines():
+                    command = command.split("  #")[0].rstrip()
+                    if command.startswith("mkdocs serve"):
+                        command = "serve_check"
+                    if command:
+                        lines += [f"echo '$ {command}'", command]
+    return "\n".join(lines) + "\n"
+
+
+def test_every_page_of_the_guide_is_run():
+    pages = {p.stem for p in GUIDE.glob("*.md")} - {"index"}
+    assert pages == set(ORDER)
+
+
+def test_the_guide_works_as_written(tmp_path: Path):
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("LIVING_THEORIES_REVIEW", None)
+    run = subprocess.run(["bash", "-c", script()], cwd=tmp_path, capture_output=True,
+                         text=True, env=env, timeout=900)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    out = run.stdout
+    assert "created a theory site in my-theories" in out
+    assert "imported 2 CMOCs" in out
+    assert "released leadership version 1" in out
+    assert "wrote 2 feedback records" in out
+    site = tmp_path / "my-theories"
+    assert (site / "site/theories/leadership/v1/cite.bib").exists()
+    assert (site / "review-site/consultations/round-1/index.html").exists()
+    assert (site / "evidence/feedback-round-1.yaml").exists()

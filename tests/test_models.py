@@ -28,7 +28,7 @@ def test_cmoc_with_only_a_label_is_allowed_for_incomplete_records():
 
 
 def test_empty_cmoc_is_rejected():
-    with pytest.raises(ValidationError, match="at least a label"):
+    with pytest.raises(ValidationError, match="the CMOC has no text"):
         cmoc()
 
 
@@ -69,9 +69,9 @@ def test_stage_is_extensible():
 
 def test_evidence_needs_quote_or_summary_and_a_target():
     base = {"id": "e-1", "source": "p1", "bears_on": [{"cmoc": "c-1"}]}
-    with pytest.raises(ValidationError, match="quote"):
+    with pytest.raises(ValidationError, match="the evidence has no text"):
         m.Evidence.model_validate(base)
-    with pytest.raises(ValidationError, match="exactly one"):
+    with pytest.raises(ValidationError, match="write exactly one of"):
         m.Evidence.model_validate({**base, "quote": "q", "bears_on": [{"cmoc": "a",
                                                                          "context": "b"}]})
     e = m.Evidence.model_validate({**base, "quote": "q", "bears_on": [
@@ -85,9 +85,9 @@ def test_aspect_only_applies_to_cmocs():
 
 
 def test_source_kinds_need_their_fields():
-    with pytest.raises(ValidationError, match="BibTeX key"):
+    with pytest.raises(ValidationError, match="key of its paper in references.bib"):
         m.Source.model_validate({"id": "s", "kind": "study"})
-    with pytest.raises(ValidationError, match="anonymised code"):
+    with pytest.raises(ValidationError, match="needs an anonymised code"):
         m.Source.model_validate({"id": "s", "kind": "participant"})
     consultation = m.Source.model_validate({
         "id": "round-1", "kind": "consultation", "title": "Round 1", "date": "2024-05",

@@ -70,7 +70,8 @@ def test_hash_is_stable_across_machines():
 def test_release_freezes_a_draft(project: Path, cli):
     code, out, err = cli("release", "demo", "--dir", str(project))
     assert code == 0, err
-    assert "released demo version 2 (2024-02-01): sha256:" in out
+    assert "released demo version 2 (2024-02-01): it is now frozen and can be cited " \
+        "(content hash sha256:" in out
     text = (project / "theories/demo/v2.yaml").read_text()
     assert "status: released" in text and "status: draft" not in text
     lock = json.loads((project / "living-theories.lock").read_text())

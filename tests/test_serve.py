@@ -52,7 +52,7 @@ def test_serve_rebuilds_and_keeps_the_last_good_site(project: Path, tmp_path: Pa
         edit(project / "evidence/interviews.yaml", "cmoc: demo-trust", "cmoc: nope")
         wait_for(lambda: "the CMOC 'nope' does not exist" in log.read_text(),
                  "the validation error")
-        assert "evidence/interviews.yaml:7:9: the CMOC 'nope' does not exist" in log.read_text()
+        assert "evidence/interviews.yaml:7: the CMOC 'nope' does not exist" in log.read_text()
         assert "Relationships build deep trust" in fetch(url)  # the last good site
         assert "Traceback" not in log.read_text()
     finally:

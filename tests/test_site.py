@@ -158,7 +158,7 @@ def test_invalid_yaml_stops_the_build_with_the_validate_errors(project, tmp_path
     edit(project / "evidence/interviews.yaml", "cmoc: demo-trust", "cmoc: nope")
     run = build_site(project, tmp_path / "site")
     assert run.returncode == 1
-    assert "evidence/interviews.yaml:7:9: the CMOC 'nope' does not exist" in run.stderr
+    assert "evidence/interviews.yaml:7: the CMOC 'nope' does not exist" in run.stderr
     assert "Traceback" not in run.stderr
     assert not (tmp_path / "site").exists()  # nothing half-written
 

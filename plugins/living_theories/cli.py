@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import os
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,10 +28,23 @@ def _fail(problems: Problems, action: str = "") -> int:
     print(problems.report(), file=sys.stderr)
     n = len(errors)
     print(f"\n{n} problem{'s' if n != 1 else ''} found{action}.", file=sys.stderr)
+    if problems.unreadable:
+        print("Some files could not be read at all: fix those first. The checks of links "
+              "between records run once every file can be read.", file=sys.stderr)
     return 1
 
 
+def _no_folder(folder: str) -> int | None:
+    if not Path(folder).is_dir():
+        print(f"error: the folder '{folder}' does not exist - give the folder that holds "
+              "theories/ and evidence/", file=sys.stderr)
+        return 1
+    return None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    if (code := _no_folder(args.dir)) is not None:
+        return code
     project, problems = load_project(args.dir)
     if problems:
         return _fail(problems)
@@ -88,7 +102,8 @@ def cmd_release(args: argparse.Namespace) -> int:
     project.lock.save()
     for version in released:
         print(f"released {theory.id} version {version.number} "
-              f"({version.date or 'undated'}): {content_hash(version)}")
+              f"({version.date or 'undated'}): it is now frozen and can be cited "
+              f"(content hash {content_hash(version)})")
     return 0
 
 
@@ -231,7 +246,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"created a theory site in {dest} ({len(files)} files). Next:\n"
-          f"  cd {dest}\n"
+          f"  cd {shlex.quote(str(dest))}\n"
           "  mkdocs serve              # see it at http://127.0.0.1:8000\n"
           "  living-theories validate  # after every edit")
     return 0
@@ -260,8 +275,9 @@ def _write(path: Path, text: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="living-theories",
-        description="Publish realist programme theories - CMOCs, evidence and their version "
-        "history - as a website.",
+        description="Publish realist programme theories - their CMOCs, evidence and version "
+        "history - as a website. Start with 'living-theories new FOLDER'; check your files "
+        "with 'living-theories validate'.",
         epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -273,30 +289,33 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    p = add("new", cmd_new, "create a new theory site in an empty folder",
-            "Create a ready-to-build theory site: mkdocs.yml, an example theory with two "
-            "versions and evidence, references.bib, a CMOC table template, editor settings, a "
-            "GitHub Pages workflow and a README. Build it straight away with 'mkdocs serve'.")
-    p.add_argument("dir", help="the folder to create (it must not exist, or be empty)")
+    p = add("new", cmd_new, "create a new theory site in a new folder",
+            "Create a ready-to-use theory site: its settings (mkdocs.yml), an example theory "
+            "with two versions and evidence, references.bib, a CMOC spreadsheet template, "
+            "editor settings, a GitHub Pages workflow and a README. Preview it straight away "
+            "with 'mkdocs serve'.")
+    p.add_argument("dir", metavar="FOLDER",
+                   help="the folder to create (it must not exist yet, or be empty)")
     p.add_argument("--name", help="the site's name (default: from the folder name)")
 
-    p = add("validate", cmd_validate, "check every theory, evidence and reference file",
-            "Check the whole project: YAML syntax, fields, ids, every cross-reference, "
-            "citations and frozen released versions. Prints every problem with its file and "
-            "line, or a one-line summary when all is well.")
+    p = add("validate", cmd_validate, "check all your files and say what to fix",
+            "Check all your files for typos, missing information, links between CMOCs, "
+            "evidence, sources and references that do not lead anywhere, and edits to released "
+            "versions. Prints every problem with its file, its line and what to do, or a "
+            "one-line summary when all is well.")
     p.add_argument("dir", nargs="?", default=".", help="the project folder (default: here)")
 
-    p = add("schema", cmd_schema, "write JSON Schemas for editor autocompletion",
+    p = add("schema", cmd_schema, "set up your editor to suggest and check fields",
             "Write one JSON Schema per kind of YAML file (project, theory, version, evidence), "
             "so that an editor such as VS Code completes and checks fields as you type. See "
             "docs/guide/editor.md.")
     p.add_argument("out", nargs="?", default="schema", help="folder to write to "
                    "(default: schema)")
 
-    p = add("release", cmd_release, "freeze a theory's draft version",
-            "Release a theory's draft version: mark it released, date it if it has no date, "
-            "and record its content hash in living-theories.lock so that it can never change. "
-            "Refused, with the problems listed, if the project does not validate.")
+    p = add("release", cmd_release, "release a theory's draft version, so it can be cited",
+            "Release a theory's draft version(s): mark them released, date them if they have no "
+            "date, and lock them (in living-theories.lock) so that they can never change and can "
+            "be cited. Refused, with the problems listed, if the files do not pass 'validate'.")
     p.add_argument("theory", help="the theory's id (its folder name under theories/)")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
 
@@ -307,14 +326,17 @@ def build_parser() -> argparse.ArgumentParser:
             "evidence/feedback-ROUND.yaml. Every bad row is reported by row and column, and "
             "nothing is written unless the whole file is valid.")
     p.add_argument("file", help="the filled-in template, e.g. round-1-feedback.csv")
-    p.add_argument("--round", required=True, help="the consultation round's id")
+    p.add_argument("--round", required=True,
+                   help="the round's id, as in the template's 'round' column (e.g. round-1)")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
     p.add_argument("--out", help="where to write (default: evidence/feedback-ROUND.yaml)")
 
-    p = add("import-cmocs", cmd_import_cmocs, "turn a CMOC table (Excel or CSV) into YAML",
-            "Read a spreadsheet with one row per CMOC (theory, version, cmoc_id, context, "
-            "mechanism_resource, mechanism_reasoning, outcome, evidence_ids; see the "
-            "template) and write the theory versions it describes as YAML. Put several "
+    p = add("import-cmocs", cmd_import_cmocs,
+            "turn a CMOC spreadsheet (Excel or CSV) into theory files",
+            "Read a spreadsheet with one row per CMOC - columns theory, version, cmoc_id, "
+            "context, mechanism_resource, mechanism_reasoning, outcome, and optionally label, "
+            "title, mechanism (present/absent), outcome_direction (positive/negative) and "
+            "evidence_ids - and write the theory versions it describes. Put several "
             "contexts or outcomes in one cell on separate lines. Every bad cell is reported "
             "by sheet, row and column, and nothing is written unless the whole sheet is valid. "
             "Released versions are never changed.")
@@ -330,12 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
 
     p = add("diff", cmd_diff, "show what changed between two versions of a theory",
-            "Show what changed between two versions of a theory, CMOC by CMOC: the lineage of "
-            "each CMOC, the reasons recorded, and the words added {+like this+} and removed "
-            "[-like this-] (in colour in a terminal).")
+            "Show what changed between two versions of a theory, CMOC by CMOC: how each CMOC "
+            "came from the earlier version, the reasons recorded, and the words added "
+            "{+like this+} and removed [-like this-] (in colour in a terminal).")
     p.add_argument("theory", help="the theory's id (its folder name under theories/)")
-    p.add_argument("a", type=int, help="a version number, e.g. 1")
-    p.add_argument("b", type=int, help="another version number, e.g. 2")
+    p.add_argument("a", type=int, metavar="OLD", help="a version number, e.g. 1")
+    p.add_argument("b", type=int, metavar="NEW", help="another version number, e.g. 2")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
     p.add_argument("--colour", "--color", choices=["auto", "always", "never"], default="auto",
                    help="colour the output (default: auto, when writing to a terminal)")

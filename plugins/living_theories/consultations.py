@@ -93,7 +93,8 @@ class RowProblem:
     hint: str
 
     def format(self, file: str) -> str:
-        where = f"{file}: row {self.row}" + (f", column '{self.column}'" if self.column else "")
+        where = file + (f": row {self.row}" if self.row else "")
+        where += f", column '{self.column}'" if self.column else ""
         return f"{where}: {self.message} - {self.hint}"
 
 
@@ -103,9 +104,10 @@ def read_feedback(text: str, graph: TheoryGraph, round_id: str,
     problems: list[RowProblem] = []
     round_ = graph.corpus.sources.get(round_id)
     if round_ is None or round_.kind != m.SourceKind.consultation.value:
-        known = ", ".join(r.id for r in rounds(graph, public_only=False)) or "none"
-        return [], [RowProblem(0, "", f"there is no consultation round '{round_id}'",
-                               f"use one of: {known}")]
+        known = ", ".join(r.id for r in rounds(graph, public_only=False))
+        hint = (f"use one of: {known}" if known else "this project has no consultation rounds "
+                "yet: describe one as a source with 'kind: consultation' in evidence/*.yaml")
+        return [], [RowProblem(0, "", f"there is no consultation round '{round_id}'", hint)]
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("theory", "version", "cmoc", "stakeholder_group", "agreement",
                            "comments") if c not in (reader.fieldnames or [])]

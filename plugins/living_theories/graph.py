@@ -278,7 +278,9 @@ class _Checker:
                 self.ref(where, ("reference",), "the reference", source.reference, bib,
                          "add it to references.bib or correct the key")
             for i, rv in enumerate(source.reviewed):
-                if self.g.version(rv.theory, rv.version) is None:
+                if self.g.version(rv.theory, rv.version) is None and (rv.theory, rv.version) \
+                        not in self.g.corpus.invalid_versions and \
+                        rv.theory not in self.g.corpus.invalid_ids:
                     self.at(where, ("reviewed", i), f"version {rv.version} of the theory "
                             f"'{rv.theory}' does not exist", "check the theory id and number")
             for i, q in enumerate(source.questions):

@@ -42,6 +42,7 @@ class Corpus:
     project_file: Path | None = None
     # Ids of records that failed validation: references to them are not reported again.
     invalid_ids: set[str] = field(default_factory=set)
+    invalid_versions: set[tuple[str, int]] = field(default_factory=set)
     theories: dict[str, m.Theory] = field(default_factory=dict)
     sources: dict[str, m.Source] = field(default_factory=dict)
     evidence: dict[str, m.Evidence] = field(default_factory=dict)
@@ -56,6 +57,13 @@ class _Loader(YamlLoader):  # type: ignore[misc, valid-type]
     def __init__(self, stream: str):
         super().__init__(stream)
         self.duplicates: list[tuple[str, Any]] = []
+
+    # Dates stay text ("2024-01-26"): the models check them, and an impossible date such as
+    # 2024-02-30 becomes a clear error instead of a crash inside the YAML reader.
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in YamlLoader.yaml_implicit_resolvers.items()
+    }
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set[Any] = set()
@@ -88,17 +96,22 @@ def parse_yaml(path: Path, problems: Problems) -> Any:
     """Parse one YAML file; on a syntax error, report it and return None."""
     text = read_text(path, problems)
     if text is None:
+        problems.unreadable.add(str(path))
         return None
     loader = _Loader(text)
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark and "flow" in (exc.context or ""):
-            mark = exc.context_mark  # an unclosed [ or {: point at where it opened
+        if exc.context_mark and ("flow" in (exc.context or "")
+                                 or "could not find expected ':'" in (exc.problem or "")):
+            mark = exc.context_mark  # point at the line that opened the trouble
         message, hint = _explain_yaml_error(exc, text)
+        if mark:
+            message += f" (at column {mark.column + 1})"
         problems.add(path, message, hint, line=mark.line + 1 if mark else None,
                      column=mark.column + 1 if mark else None)
+        problems.unreadable.add(str(path))
         return None
     except yaml.YAMLError as exc:  # pragma: no cover - non-marked errors are rare
         problems.add(path, f"YAML cannot be read: {exc}", "check the file's syntax")
@@ -120,12 +133,15 @@ def _explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str]
         return ("a tab character is used for indentation",
                 "YAML needs spaces: replace the tab with spaces")
     if "mapping values are not allowed" in problem:
-        return ("a ':' appears where YAML does not expect one",
-                "put text containing ': ' in quotes, or check the indentation of this line")
-    if "could not find expected ':'" in problem or "expected <block end>" in problem:
-        return ("the indentation or structure is broken here",
-                "check that this line lines up with the lines above it, and that every "
-                "'key: value' has its colon")
+        return ("a ':' appears where it is not expected",
+                "if it is part of the text, put the text in quotes; otherwise check the line "
+                "above (a '- item' or a field may lack its ':')")
+    if "could not find expected ':'" in problem:
+        return ("this line has no ':' after its field name",
+                "write it as 'field: value', or line it up with the lines above it")
+    if "expected <block end>" in problem:
+        return ("the indentation is broken here",
+                "line this up with the lines above it (use spaces, not tabs)")
     if "flow" in (exc.context or ""):
         return ("a '[' or '{' opened here is not closed properly",
                 "close it with ']' or '}', or put text containing brackets or commas in quotes")
@@ -219,11 +235,37 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
-def _dotted(loc: YamlPath) -> str:
-    out = ""
-    for step in loc:
-        out += f"[{step + 1}]" if isinstance(step, int) else (f".{step}" if out else str(step))
-    return out
+# How a list item with an id is named in messages: "in CMOC 'being-purpose'".
+_ITEM_NAMES = {"cmocs": "CMOC", "evidence": "evidence", "sources": "source",
+               "overarching_contexts": "overarching context",
+               "substantive_theories": "substantive theory", "domains": "domain"}
+
+
+def _place(data: Any, loc: YamlPath, owner: str = "") -> str:
+    """Where in a file a path points, in words: "CMOC 'x', field 'lineage: from', item 1"."""
+    fields: list[str] = []
+    item: int | None = None
+    node = data
+    for i, step in enumerate(loc):
+        if isinstance(step, int):
+            parent = next((s for s in reversed(loc[:i]) if isinstance(s, str)), "")
+            child = node[step] if isinstance(node, list) and step < len(node) else None
+            if isinstance(child, dict) and isinstance(child.get("id"), str):
+                owner = f"{_ITEM_NAMES.get(parent, parent)} '{child['id']}'"
+                fields, item = [], None
+            else:
+                item = step + 1
+            node = child
+        else:
+            fields.append(step)
+            item = None
+            node = node.get(step) if isinstance(node, dict) else None
+    parts = [owner] if owner else []
+    if fields:
+        parts.append("field '" + ": ".join(fields) + "'")
+    if item:
+        parts.append(f"item {item}")
+    return ", ".join(parts)
 
 
 def _kind(value: Any) -> str:
@@ -240,63 +282,72 @@ def _kind(value: Any) -> str:
     return "text"
 
 
-def explain(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
+def explain(error: dict[str, Any], model: type[BaseModel], data: Any = None,
+            owner: str = "") -> tuple[str, str]:
     """One Pydantic error as (what is wrong, how to fix it), in a researcher's words."""
     loc: YamlPath = tuple(error["loc"])
     kind = error["type"]
     value = error.get("input")
-    where = _dotted(loc)
     name = next((s for s in reversed(loc) if isinstance(s, str)), "")
     ctx = error.get("ctx") or {}
+    where = _place(data, loc, owner)
+    inside = _place(data, loc[:-1], owner)  # a missing or unknown field: the block it is in
+
+    def at(text: str, place: str = where) -> str:
+        return f"{text} (in {place})" if place else text
+
     if kind == "missing":
-        parent = _dotted(loc[:-1])
-        return (f"missing required field '{name}'" + (f" in {parent}" if parent else ""),
-                f"add '{name}: ...'")
+        return at(f"the field '{name}' is missing", inside), f"add a line '{name}: ...'"
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])
         allowed = _field_names(owner) if owner else []
         close = difflib.get_close_matches(str(name), allowed, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else (
-            "allowed here: " + ", ".join(allowed) if allowed else "remove it")
-        return f"unknown field '{where}'", hint
+            "the fields allowed here are: " + ", ".join(allowed) if allowed else "remove it")
+        return at(f"unknown field '{name}'", inside), hint
     if kind in ("enum", "literal_error"):
         expected = ctx.get("expected", "")
-        return f"{where} is {value!r}, which is not allowed", f"use one of {expected}"
+        return at(f"{value!r} is not allowed"), f"use one of {expected}"
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
         if pattern == m.ID_PATTERN:
-            return f"{where}: {value!r} is not a valid id", m.ID_HINT
+            return at(f"{value!r} is not a valid id"), m.ID_HINT
         if "\\d{4}" in pattern:
-            return f"{where}: {value!r} is not a date", "write YYYY-MM-DD, YYYY-MM or YYYY"
+            return at(f"{value!r} is not a date"), "write it as YYYY-MM-DD (e.g. 2025-01-15), " \
+                "YYYY-MM or YYYY"
         if pattern.startswith("^10"):
-            return f"{where}: {value!r} is not a DOI", "write it as 10.xxxx/..., without https://doi.org/"
+            return at(f"{value!r} is not a DOI"), "write it as 10.xxxx/..., without " \
+                "https://doi.org/"
         if "\\s,{}" in pattern:
-            return f"{where}: {value!r} is not a BibTeX key", "use the key from references.bib"
-        return f"{where}: {value!r} has the wrong form", f"it must match {pattern}"
+            return at(f"{value!r} is not a BibTeX key"), "use the key from references.bib"
+        return at(f"{value!r} has the wrong form"), f"it must match {pattern}"
     if kind == "string_type":
+        if isinstance(value, dict):
+            return at("this should be text, but YAML read it as 'field: value'"), \
+                "put text containing ': ' in quotes, e.g. 'Outcome: staff stay'"
         hint = "put it in quotes" if isinstance(value, (int, float, bool)) else "write it as text"
-        return f"{where} should be text, but is {_kind(value)}", hint
+        return at(f"this should be text, but is {_kind(value)}"), hint
     if kind == "list_type":
-        return (f"{where} should be a list, but is {_kind(value)}",
+        return (at(f"this should be a list, but is {_kind(value)}"),
                 "write one '- item' per line, or [a, b]")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return (f"{where or 'the file'} should be a block of 'field: value' lines, but is "
-                f"{_kind(value)}", "check the indentation")
+        return (at(f"this should be a block of 'field: value' lines, but is {_kind(value)}"),
+                "check the indentation")
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"{where} should be a whole number, but is {value!r}", "write a number like 2"
+        return at(f"this should be a whole number, but is {value!r}"), "write a number like 2"
     if kind in ("bool_type", "bool_parsing"):
-        return f"{where} should be true or false, but is {value!r}", "write true or false"
+        return at(f"this should be true or false, but is {value!r}"), "write true or false"
     if kind == "too_short":
-        return f"{where} needs at least {ctx.get('min_length', 1)} item(s)", "add one"
+        return at(f"this needs at least {ctx.get('min_length', 1)} item(s)"), "add one"
     if kind == "string_too_short":
-        return f"{where} is empty", "write some text or remove the field"
+        return at("this is empty"), "write some text or remove the line"
     if kind == "greater_than_equal":
-        return f"{where} must be at least {ctx.get('ge')}", "correct the number"
+        return at(f"this must be at least {ctx.get('ge')}"), "correct the number"
     if kind == "value_error":
         text = str(ctx.get("error", error.get("msg", "")))
         what, _, how = text.partition("; ")
-        return (f"{where}: {what}" if where else what), how or "correct it"
-    return f"{where}: {error.get('msg', kind)}", "correct the value"
+        return at(what), how or "correct it"
+    return at(error.get("msg", kind)), "correct the value"
 
 
 def validate(model: type[m.Strict], data: Any, path: Path, problems: Problems,
@@ -305,8 +356,25 @@ def validate(model: type[m.Strict], data: Any, path: Path, problems: Problems,
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors():
-            message, hint = explain(error, model)
+        errors = exc.errors()
+        # A misspelt field gives "unknown 'stag'" and "missing 'stage'": keep the first only.
+        guessed = set()
+        for error in errors:
+            if error["type"] == "extra_forbidden":
+                owner = _model_at(model, tuple(error["loc"])[:-1])
+                close = difflib.get_close_matches(str(error["loc"][-1]),
+                                                  _field_names(owner) if owner else [], n=1,
+                                                  cutoff=0.6)
+                if close:
+                    guessed.add(tuple(error["loc"])[:-1] + (close[0],))
+        owner = ""  # a record validated on its own is named by its id
+        if len(base) >= 2 and isinstance(base[-1], int) and isinstance(data, dict) \
+                and isinstance(data.get("id"), str):
+            owner = f"{_ITEM_NAMES.get(base[-2], base[-2])} '{data['id']}'"
+        for error in errors:
+            if error["type"] == "missing" and tuple(error["loc"]) in guessed:
+                continue
+            message, hint = explain(error, model, data, owner)
             problems.add(path, message, hint, path=base + tuple(error["loc"]))
         return None
 
@@ -414,6 +482,7 @@ def _load_versions(folder: Path, theory: m.Theory, corpus: Corpus,
         version = validate(m.VersionFile, data, path, problems)
         if version is None:
             corpus.invalid_ids.update(_ids_in(data.get("cmocs")))
+            corpus.invalid_versions.add((theory.id, number))
         else:
             version._number = number
             version._theory = theory.id

@@ -45,6 +45,17 @@ Text = Annotated[str, Markdown, Field(min_length=1)]
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="A stable identifier: " + ID_HINT)]
 
 
+def _real_date(value: str) -> str:
+    import datetime as dt
+
+    parts = [int(p) for p in value.split("-")]
+    try:
+        dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    except ValueError:
+        raise ValueError(f"{value} is not a real date; check the month and day") from None
+    return value
+
+
 def _date_to_text(value: Any) -> Any:
     # YAML turns 2024-01-26 into a date and 2024 into a number; keep dates as text so that
     # "2024", "2024-01" and "2024-01-26" all work.
@@ -61,6 +72,7 @@ PartialDate = Annotated[
         description="A date as YYYY-MM-DD, YYYY-MM or YYYY.",
         examples=["2024-01-26", "2023-09", "2023"],
     ),
+    AfterValidator(_real_date),
 ]
 
 
@@ -68,7 +80,7 @@ def _unique(values: list[str]) -> list[str]:
     seen: set[str] = set()
     for v in values:
         if v in seen:
-            raise ValueError(f"'{v}' is listed twice")
+            raise ValueError(f"'{v}' is listed twice; remove one of them")
         seen.add(v)
     return values
 
@@ -187,11 +199,10 @@ class Lineage(Strict):
             Relation.split.value: (n == 1, "list exactly one CMOC under 'from'"),
             Relation.new.value: (n == 0, "remove 'from' (a new CMOC has no predecessor)"),
             Relation.kept.value: (n <= 1, "list at most one CMOC under 'from'"),
-            Relation.refined.value: (n <= 1, "list at most one CMOC under 'from', or use "
-                                     "'merged'"),
+            Relation.refined.value: (n <= 1, "list one CMOC under 'from', or use 'merged'"),
         }.get(self.relation)
         if need and not need[0]:
-            raise ValueError(f"a '{self.relation}' CMOC must {need[1]}")
+            raise ValueError(f"a '{self.relation}' CMOC has {n} CMOC(s) under 'from'; {need[1]}")
         return self
 
 
@@ -238,8 +249,8 @@ class CMOC(Strict):
                  self.mechanism_reasonings, self.outcomes, self.title, self.label)
         if not any(parts):
             raise ValueError(
-                "a CMOC needs at least a label, a title, a narrative or one element; where the "
-                "published record gives no text, give its label and say so in 'notes'"
+                "the CMOC has no text; add a label, a title, a narrative or an element (where "
+                "the published record gives no text, add its label and say so in 'notes')"
             )
         return self
 
@@ -380,12 +391,14 @@ class Source(Record):
     @model_validator(mode="after")
     def _kind_fields(self) -> Source:
         if self.kind == SourceKind.study.value and not self.reference:
-            raise ValueError("a study needs 'reference': the BibTeX key of the paper")
+            raise ValueError("a study needs the key of its paper in references.bib; add a line "
+                             "'reference: KEY'")
         if self.kind == SourceKind.participant.value and not self.code:
-            raise ValueError("a participant needs 'code', the anonymised code, e.g. 'P2/20'")
+            raise ValueError("a participant needs an anonymised code; add a line such as "
+                             "'code: P2/20'")
         if self.kind not in (SourceKind.participant.value,) and not (self.title or self.code
                                                                    or self.reference):
-            raise ValueError("give the source a 'title' (or a 'code')")
+            raise ValueError("the source has no name; add a line 'title: ...' (or 'code: ...')")
         return self
 
     @property
@@ -449,9 +462,10 @@ class BearsOn(Strict):
     def _one_target(self) -> BearsOn:
         targets = [t for t in (self.cmoc, self.theory, self.context) if t]
         if len(targets) != 1:
-            raise ValueError("give exactly one of 'cmoc', 'theory' or 'context'")
+            raise ValueError("each item under 'bears_on' names one thing; write exactly one of "
+                             "'cmoc: ...', 'theory: ...' or 'context: ...'")
         if self.aspect != Aspect.whole.value and not self.cmoc:
-            raise ValueError("'aspect' only applies to a CMOC")
+            raise ValueError("'aspect' only applies to a CMOC; remove it, or bear on a CMOC")
         return self
 
 
@@ -477,7 +491,8 @@ class Evidence(Record):
     @model_validator(mode="after")
     def _has_content(self) -> Evidence:
         if not (self.quote or self.summary):
-            raise ValueError("evidence needs a 'quote' (verbatim) or a 'summary', or both")
+            raise ValueError("the evidence has no text; add 'quote: ...' (the exact words) or "
+                             "'summary: ...', or both")
         return self
 
 

@@ -29,10 +29,8 @@ class Problem:
 
     def format(self) -> str:
         where = self.file
-        if self.line is not None:
+        if self.line is not None:  # the column is kept for sorting; people read lines
             where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
         text = f"{where}: {self.message}"
         if self.hint:
             text += f" - {self.hint}"
@@ -47,6 +45,8 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
     # Finds the line of a YAML path in a file; set by `loading` (avoids a circular import).
     locate: Callable[[Path, YamlPath], tuple[int, int] | None] | None = None
+    # Files that could not be read at all: cross-checks wait until they can be.
+    unreadable: set[str] = field(default_factory=set)
 
     def add(
         self,

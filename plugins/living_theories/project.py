@@ -48,7 +48,8 @@ def load_project(root: Path | str, bibliography: Path | None = None) -> tuple[Pr
     corpus = load_corpus(root, problems)
     bib = load_bibliography(bibliography or root / BIBLIOGRAPHY, problems)
     graph = build(corpus, bib)
-    check(graph, problems)
     lock = load_lock(root, problems)
-    check_frozen(corpus.theories, lock, problems)
+    if not problems.unreadable:  # otherwise every missing record would be reported too
+        check(graph, problems)
+        check_frozen(corpus.theories, lock, problems)
     return Project(root, graph, lock), problems

@@ -105,9 +105,9 @@ def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems) 
                     where,
                     f"version {version.number} of '{theory.id}' was released and is frozen, "
                     "but its content has changed",
-                    "undo the edit (git checkout the file) and make the change in a new "
-                    f"version: copy v{version.number}.yaml to v{len(theory.versions) + 1}.yaml "
-                    "and set 'status: draft'",
+                    "put back the released text (from your backup, or with git checkout) and "
+                    f"make the change in a new version: copy v{theory.versions[-1].number}.yaml "
+                    f"to v{theory.versions[-1].number + 1}.yaml and set 'status: draft'",
                     line=1,
                 )
     for key in sorted(set(lock.versions) - seen):
@@ -115,6 +115,7 @@ def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems) 
         folder = lock.path.parent / "theories" / theory_id
         if any((folder / f"{number}{ext}").exists() for ext in (".yaml", ".yml")):
             continue  # present but failed validation: already reported
-        problems.add(lock.path, f"the released version {key} is missing",
-                     f"released versions must never disappear: restore "
-                     f"theories/{theory_id}/{number}.yaml (e.g. with git checkout)")
+        problems.add(folder / f"{number}.yaml", f"version {number[1:]} of '{theory_id}' was "
+                     "released, but its file is missing",
+                     "released versions must never disappear: put the file back (from your "
+                     "backup, or with git checkout)")

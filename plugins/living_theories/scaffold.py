@@ -38,7 +38,9 @@ def new_project(dest: Path, site_name: str | None = None) -> list[Path]:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ScaffoldError(f"{dest} is not an empty folder - choose a new folder name, so "
                             "that none of your files are overwritten")
-    name = site_name or dest.resolve().name.replace("-", " ").replace("_", " ").capitalize()
+    name = site_name or dest.resolve().name.replace("-", " ").replace("_", " ")
+    if name == name.lower():  # "my-theories" -> "My theories"; "My Study" stays as it is
+        name = name.capitalize()
     written: list[Path] = []
     for source in sorted(TEMPLATE.rglob("*")):
         if source.is_dir():

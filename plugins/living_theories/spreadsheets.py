@@ -39,8 +39,9 @@ class CellProblem:
     hint: str
 
     def format(self, file: str) -> str:
-        where = f"{file}: sheet '{self.sheet}', row {self.row}" if self.sheet else \
-            f"{file}: row {self.row}"
+        where = file + (f": sheet '{self.sheet}'" if self.sheet else "") + \
+            (f", row {self.row}" if self.sheet and self.row else f": row {self.row}"
+             if self.row else "")
         if self.column:
             where += f", column '{self.column}'"
         return f"{where}: {self.message} - {self.hint}"
@@ -144,17 +145,24 @@ def plan_import(rows: list[Row], graph: TheoryGraph, root: Path,
             problems.append(CellProblem(row.sheet, row.number, column, message, hint))
 
         theory, cid = c.get("theory", ""), c.get("cmoc_id", "")
-        if not SLUG.match(theory):
+        if not theory:
+            bad("theory", "the cell is empty", "write the theory's id, e.g. 'my-theory'")
+        elif not SLUG.match(theory):
             bad("theory", f"'{theory}' is not a theory id", m.ID_HINT)
-        if not SLUG.match(cid):
+        if not cid:
+            bad("cmoc_id", "the cell is empty", "give the CMOC an id, e.g. 'my-theory-vision'")
+        elif not SLUG.match(cid):
             bad("cmoc_id", f"'{cid}' is not a CMOC id", m.ID_HINT)
         version = c.get("version", "")
         number = int(version) if re.fullmatch(r"[1-9][0-9]*", version) else None
         if number is None:
             bad("version", f"'{version}' is not a version number", "write 1, 2, 3, ...")
         elif (theory, number) in locked:
+            latest = max(n for t, n in locked if t == theory)
+            existing = graph.theories.get(theory)
+            latest = max([latest] + [v.number for v in existing.versions] if existing else [])
             bad("version", f"version {number} of '{theory}' is released and frozen",
-                f"put these rows under a new version, e.g. {number + 1}")
+                f"put these rows under a new version, {latest + 1}")
         key = (theory, number or 0, cid)
         if key in seen:
             bad("cmoc_id", f"'{cid}' appears twice in version {version} of '{theory}'",

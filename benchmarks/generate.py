@@ -22,10 +22,13 @@ SIZES = {
     "M": (25, 4, 8, 5_000, 1_250),
     "L": (100, 4, 8, 20_000, 5_000),
 }
-WORDS = ("leaders partners vision purpose trust accountability governance outcomes population "
-         "health inequalities integration relationships collaboration shared culture learning "
-         "innovation risk data intelligence decisions place system funding workforce morale "
-         "visibility engagement community clinical care priorities strategy").split()
+WORDS = [
+    "leaders", "partners", "vision", "purpose", "trust", "accountability", "governance",
+    "outcomes", "population", "health", "inequalities", "integration", "relationships",
+    "collaboration", "shared", "culture", "learning", "innovation", "risk", "data",
+    "intelligence", "decisions", "place", "system", "funding", "workforce", "morale",
+    "visibility", "engagement", "community", "clinical", "care", "priorities", "strategy",
+]
 FAMILIES = ["Kozłowska", "Álvarez-Rosete", "Nuño-Solinís", "González-Ortiz", "Vallières",
             "Nguyễn", "Smith", "Aunger", "Sims", "Martin", "Bell", "Gordon", "O'Brien",
             "Müller", "Øvretveit"]

@@ -252,6 +252,22 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_markdown(args: argparse.Namespace) -> int:
+    from .export import export_markdown
+
+    root = Path(args.dir)
+    project, problems = load_project(root)
+    if problems:
+        return _fail(problems)
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not (out / "mkdocs.yml").exists():
+        print(f"error: {out} is not empty - give a new folder", file=sys.stderr)
+        return 1
+    n = export_markdown(project, out, root / "mkdocs.yml", review=args.review)
+    print(f"wrote {n} pages to {out}; build them with: mkdocs build -f {out / 'mkdocs.yml'}")
+    return 0
+
+
 def mark_released(text: str, today: str) -> str:
     """Set `status: released` (and a date if there is none) in a version file's text,
     keeping the author's comments and layout."""
@@ -350,6 +366,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--template", action="store_true",
                    help="write the template with example rows instead of your CMOCs")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
+
+    p = add("export-markdown", cmd_export_markdown, "write the site as plain Markdown pages",
+            "Write every page the site would have as plain Markdown (citations already "
+            "formatted), with the downloads, the site's assets and an mkdocs.yml that needs no "
+            "plugin: a plain MkDocs build of that folder gives the same site. Use it to take "
+            "the site to another tool, or as the baseline of the benchmarks.")
+    p.add_argument("out", metavar="FOLDER", help="the folder to write (new, or a previous "
+                   "export)")
+    p.add_argument("--dir", default=".", help="the project folder (default: here)")
+    p.add_argument("--review", action="store_true", help="include draft versions")
 
     p = add("diff", cmd_diff, "show what changed between two versions of a theory",
             "Show what changed between two versions of a theory, CMOC by CMOC: how each CMOC "

@@ -9,6 +9,7 @@ fields go through `md`, which keeps Markdown and citations but escapes raw HTML 
 from __future__ import annotations
 
 import html
+import json
 import posixpath
 import re
 from collections import Counter, defaultdict
@@ -24,6 +25,7 @@ from . import consultations
 from . import models as m
 from .citations.formatting import Citer
 from .citations.markdown import anchor as ref_anchor
+from .citations.syntax import Cite
 from .citing import bibtex, citation_cff, csl_item, dumps, ris, theory_json
 from .diagrams import Diagram, cmoc_diagram, lineage_diagram, theory_diagram
 from .graph import Occurrence
@@ -61,6 +63,14 @@ class Page:
     source: str | None = None  # the YAML file it was generated from (for an edit link)
     in_nav: bool = False
     canonical: str | None = None  # the page search engines should prefer (a newer version)
+
+    def markdown(self) -> str:
+        """The page as a Markdown file, its title in front matter. Themes print the title in
+        <title> through `striptags`, which removes tags and then decodes entities: so the
+        title holds no '<', '>' or entity."""
+        title = self.title.replace("<", "\u2039").replace(">", "\u203a")
+        title = re.sub(r"&(?=#?\w+;)", "\uff06", title)
+        return f"---\ntitle: {json.dumps(title)}\n---\n\n{self.content}"
 
 
 @dataclass
@@ -591,3 +601,16 @@ def downloads(project: Project, options: Options | None = None,
     out.append(Download("CITATION.cff", citation_cff(project.graph.corpus.project, site_title,
                                                      site.options.base_url, released)))
     return out
+
+
+def site_files(project: Project, options: Options, citer: Citer,
+               extra_citations: dict[str, list[str]],
+               site_name: str = "") -> tuple[list[Page], list[Download]]:
+    """Everything generated for a site: pages (with the bibliography of every cited
+    reference) and downloads. Used by the MkDocs plugin and by export-markdown alike."""
+    site = Site(project, options, extra_citations)
+    keys = list(site.citing_pages)  # format only what is cited: formatting is costly
+    citer.prepare(keys)
+    bibliography = citer.format([((Cite(k),), False) for k in keys]).references if keys else ()
+    return (generate(project, options, extra_citations, list(bibliography), citer),
+            downloads(project, options, site_name))

@@ -8,10 +8,9 @@ on_page_markdown  tell the citations extension which page it is rendering
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
-import re
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -26,8 +25,9 @@ from mkdocs.structure.pages import Page
 
 from .citations.formatting import Citer, StyleError
 from .citations.markdown import CitationsExtension
-from .citations.syntax import Cite, find_citations
-from .pages import REFERENCES, Options, downloads, generate, page_url
+from .citations.syntax import find_citations
+from .export import nav_paths
+from .pages import REFERENCES, Options, page_url, site_files
 from .project import BIBLIOGRAPHY, Project, load_project
 
 log = get_plugin_logger(__name__)
@@ -70,6 +70,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.extension: CitationsExtension | None = None
         self._signature: tuple | None = None
         self.command = "build"
+        self.timings: dict[str, float] = {}
+        self._citations_before = 0.0
         self.canonical: dict[str, str] = {}
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -81,6 +83,13 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         return (Path(config.config_file_path).parent / self.config.project_dir).resolve()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        start = time.perf_counter()
+        try:
+            return self._on_config(config)
+        finally:
+            self.timings = {"load": time.perf_counter() - start}
+
+    def _on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = self._root(config)
         bib = root / self.config.bibliography
         signature = _signature(root, bib)
@@ -119,6 +128,23 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        start, formatting = time.perf_counter(), self.citer.seconds if self.citer else 0.0
+        try:
+            return self._on_files(files, config)
+        finally:
+            self.timings["pages"] = time.perf_counter() - start
+            self._citations_before = formatting
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        # The plugin's own work in this build, for the benchmarks (benchmarks/run).
+        if os.environ.get("LIVING_THEORIES_TIMINGS") and self.citer is not None:
+            cites = self.citer.seconds - self._citations_before
+            work = self.timings.get("load", 0) + self.timings.get("pages", 0) + cites
+            log.info(f"plugin work {work:.3f} s (loading {self.timings.get('load', 0):.3f}, "
+                     f"pages {self.timings.get('pages', 0):.3f}, citations in pages "
+                     f"{cites:.3f})")
+
+    def _on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.project is not None and self.citer is not None
         extra: dict[str, list[str]] = {}
         for file in files.documentation_pages():
@@ -131,11 +157,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         options = Options(include_drafts=self.review, comments=comments,
                           home=files.get_file_from_path("index.md") is None,
                           base_url=project_meta.url or config.site_url or None)
-        keys = list(self.project.bibliography.entries)
-        bibliography = self.citer.format([((Cite(k),), False) for k in keys]).references
+        pages, downloads = site_files(self.project, options, self.citer, extra, config.site_name)
         self.canonical = {}
-        listed = _nav_paths(config.nav) if config.nav else None
-        for page in generate(self.project, options, extra, list(bibliography), self.citer):
+        listed = nav_paths(config.nav) if config.nav else None
+        for page in pages:
             if page.canonical:
                 self.canonical[page.path] = page.canonical
             # Index pages join the nav unless mkdocs.yml lists its own nav without them.
@@ -144,10 +169,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             existing = files.get_file_from_path(page.path)
             if existing is not None:
                 files.remove(existing)
-            content = f"---\ntitle: {json.dumps(_safe_title(page.title))}\n---\n\n{page.content}"
+            content = page.markdown()
             files.append(File.generated(config, page.path, content=content,
                                         inclusion=inclusion))
-        for download in downloads(self.project, options, config.site_name):
+        for download in downloads:
             files.append(File.generated(config, download.path, content=download.content))
         for asset in sorted(p for p in ASSETS.rglob("*") if p.is_file()):
             files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}",
@@ -195,24 +220,6 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             page.canonical_url = (urljoin(config.site_url, url) if config.site_url
                                   else posixpath.relpath(url, page.url or ".") + "/")
         return context
-
-
-def _nav_paths(nav: Any) -> set[str]:
-    """Every page path named in an explicit `nav:`."""
-    if isinstance(nav, str):
-        return {nav}
-    if isinstance(nav, dict):
-        return set().union(*(_nav_paths(v) for v in nav.values()))
-    if isinstance(nav, list):
-        return set().union(*(_nav_paths(v) for v in nav)) if nav else set()
-    return set()
-
-
-def _safe_title(title: str) -> str:
-    """A page title for the theme's <title> element. Themes print it through `striptags`,
-    which removes tags and then decodes entities: so no '<', '>' or entity may remain."""
-    title = title.replace("<", "\u2039").replace(">", "\u203a")
-    return re.sub(r"&(?=#?\w+;)", "\uff06", title)
 
 
 def _signature(root: Path, bib: Path) -> tuple[Any, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -167,6 +168,12 @@ class Citer:
         self.numeric = category is not None and category.get("citation-format") == "numeric"
         self._items: dict[str, dict[str, Any]] = {}
         self._cache: dict[tuple, Formatted] = {}
+        self.seconds = 0.0  # time spent formatting, for the benchmarks
+        self._keys: list[str] = []
+        self._global: CitationStylesBibliography | None = None
+        self._entries: dict[str, str] = {}
+        self._order: dict[str, int] = {}
+        self._group_cache: dict[tuple, str] = {}
 
     def item(self, key: str) -> dict[str, Any]:
         if key not in self._items:
@@ -181,31 +188,49 @@ class Citer:
         cache_key = tuple(groups)
         found = self._cache.get(cache_key)
         if found is None:
+            start = time.perf_counter()
             found = self._cache[cache_key] = self._format(groups)
+            self.seconds += time.perf_counter() - start
         return found
 
-    def _format(self, groups: list[tuple[tuple[Cite, ...], bool]]) -> Formatted:
-        keys = list(dict.fromkeys(c.key for cites, _ in groups for c in cites
-                                  if c.key in self.bibliography))
-        source = CiteProcJSON([self.item(k) for k in keys])
-        bib = CitationStylesBibliography(self.style, source, formatter.html)
-        registered = []
-        for cites, _ in groups:
-            items = [self._citation_item(c) for c in cites if c.key in self.bibliography]
-            csl = CslCitation(items) if items else None
-            if csl is not None:
-                bib.register(csl)
-            registered.append(csl)
-        bib.sort()  # the style's own order: alphabetical for Harvard, by first cite for Vancouver
-        texts = []
-        for (cites, in_text), csl in zip(groups, registered, strict=True):
-            texts.append(self._render(cites, in_text, csl, bib))
+    def prepare(self, keys: list[str]) -> None:
+        """Register every key the site cites, in order of first citation, in one bibliography:
+        each reference is then formatted once for the whole site (not once per page), and
+        numbers and disambiguation ("2020a") are the same on every page."""
+        keys = [k for k in dict.fromkeys(keys) if k in self.bibliography]
+        if keys == self._keys:
+            return
+        self._keys = keys
+        self._global = CitationStylesBibliography(
+            self.style, CiteProcJSON([self.item(k) for k in keys]), formatter.html)
+        for key in keys:
+            self._global.register(CslCitation([CitationItem(key.lower())]))
+        self._global.sort()  # the style's order: alphabetical (Harvard), first cite (Vancouver)
         by_id = {k.lower(): k for k in keys}
-        entries = tuple(
-            (by_id.get(item.key, item.key), re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text)))
-            for item, text in zip(bib.items, bib.bibliography(), strict=True)
-        )
-        return Formatted(tuple(texts), entries)
+        self._entries = {
+            by_id.get(item.key, item.key): re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text))
+            for item, text in zip(self._global.items, self._global.bibliography(), strict=True)
+        }
+        self._order = {key: i for i, key in enumerate(self._entries)}
+        self._cache.clear()
+        self._group_cache.clear()
+
+    def _format(self, groups: list[tuple[tuple[Cite, ...], bool]]) -> Formatted:
+        wanted = [c.key for cites, _ in groups for c in cites if c.key in self.bibliography]
+        if any(k not in self._order for k in wanted):
+            self.prepare(self._keys + wanted)  # a key nobody prepared for: add it
+        texts = []
+        for cites, in_text in groups:
+            key = (cites, in_text)
+            if key not in self._group_cache:
+                items = [self._citation_item(c) for c in cites if c.key in self.bibliography]
+                csl = CslCitation(items) if items else None
+                if csl is not None:
+                    self._global.register(csl)  # every key is there already: order unchanged
+                self._group_cache[key] = self._render(cites, in_text, csl, self._global)
+            texts.append(self._group_cache[key])
+        keys = sorted(set(wanted), key=self._order.__getitem__)
+        return Formatted(tuple(texts), tuple((k, self._entries[k]) for k in keys))
 
     def format_item(self, item: dict[str, Any]) -> str:
         """One reference list entry for a CSL-JSON item outside the bibliography (a theory

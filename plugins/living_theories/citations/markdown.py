@@ -128,3 +128,43 @@ def render_text(citer: Citer, text: str) -> str:
     """Markdown text with citations to HTML (for tests and plain-Python callers)."""
     md = Markdown(extensions=[CitationsExtension(citer)])
     return md.convert(html.escape(text, quote=False))
+
+
+def _markdown_safe(html_text: str) -> str:
+    """Formatted citation HTML whose text Markdown will not reinterpret (* _ [ ] `)."""
+    table = str.maketrans({c: f"&#{ord(c)};" for c in "*_[]`"})
+    return re.sub(r"(^|>)([^<]*)", lambda mt: mt.group(1) + mt.group(2).translate(table),
+                  html_text)
+
+
+def render_static(text: str, citer: Citer, bibliography_url: str | None,
+                  page_references: bool = True) -> str:
+    """Citations in a Markdown text replaced by their formatted HTML, as the extension would
+    render them, for sites built without the plugin (export-markdown). `bibliography_url` is
+    the bibliography page's address relative to this page."""
+    from .syntax import find_citations
+
+    citations = find_citations(text)
+    if not citations:
+        return text
+    formatted = citer.format([(c.cites, c.in_text) for c in citations])
+    out, last = [], 0
+    for citation, rendered in zip(citations, formatted.citations, strict=True):
+        keys = [c.key for c in citation.cites]
+        known = [k for k in keys if k in citer.bibliography]
+        href = f"{bibliography_url or ''}#{anchor(known[0])}" if known else "#"
+        out += [text[last:citation.start],
+                f'<span class="{CLASS}"><a href="{html.escape(href)}" '
+                f'title="{html.escape("; ".join(keys))}">{_markdown_safe(rendered)}</a></span>']
+        last = citation.end
+    out.append(text[last:])
+    if page_references and formatted.references:
+        items = "".join(
+            f'<li id="page-{anchor(key)}">{entry}'
+            + (f'<a class="lt-cited-by" href="{html.escape(bibliography_url)}#{anchor(key)}" '
+               'title="In the bibliography, with every page that cites it">↗</a>'
+               if bibliography_url else "") + "</li>"
+            for key, entry in formatted.references)
+        out.append(f'\n\n<div class="lt-references"><h2 id="references">References</h2>'
+                   f'<ul class="lt-reference-list">{items}</ul></div>\n')
+    return "".join(out)

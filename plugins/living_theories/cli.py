@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .problems import Problems
-from .project import load_project
+from .project import Project, load_project
 from .releases import content_hash
 
 EPILOG = "Run 'living-theories COMMAND --help' for more about one command."
@@ -134,25 +134,38 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import_feedback(args: argparse.Namespace) -> int:
-    from .consultations import feedback_yaml, import_feedback
-
-    root = Path(args.dir)
-    project, problems = load_project(root)
+def _import_source(args: argparse.Namespace) -> tuple[Project, Path] | int:
+    """The valid project and the file to import, or the exit code after saying what is
+    wrong (imports start only from a project that passes validate)."""
+    project, problems = load_project(Path(args.dir))
     if problems:
-        return _fail(problems, "; fix these before importing feedback")
+        return _fail(problems, "; fix these before importing")
     source = Path(args.file)
     if not source.is_file():
         print(f"error: {args.file}: no such file", file=sys.stderr)
         return 1
+    return project, source
+
+
+def _fail_rows(problems: list, source: Path) -> int:
+    """Problems found in a spreadsheet's rows and cells; nothing is written."""
+    for problem in problems:
+        print(problem.format(source.name), file=sys.stderr)
+    n = len(problems)
+    print(f"\n{n} problem{'s' if n != 1 else ''} found; nothing was written.", file=sys.stderr)
+    return 1
+
+
+def cmd_import_feedback(args: argparse.Namespace) -> int:
+    from .consultations import feedback_yaml, import_feedback
+
+    loaded = _import_source(args)
+    if isinstance(loaded, int):
+        return loaded
+    (project, source), root = loaded, Path(args.dir)
     records, row_problems = import_feedback(source, project.graph, args.round)
     if row_problems:
-        for problem in row_problems:
-            print(problem.format(args.file), file=sys.stderr)
-        n = len(row_problems)
-        print(f"\n{n} problem{'s' if n != 1 else ''} found; nothing was written.",
-              file=sys.stderr)
-        return 1
+        return _fail_rows(row_problems, source)
     if not records:
         print(f"{args.file}: no row has an answer or a comment; nothing was written.")
         return 0
@@ -173,26 +186,17 @@ def cmd_import_feedback(args: argparse.Namespace) -> int:
 def cmd_import_cmocs(args: argparse.Namespace) -> int:
     from .spreadsheets import plan_import, read_rows
 
-    root = Path(args.dir)
-    project, problems = load_project(root)
-    if problems:
-        return _fail(problems, "; fix these before importing")
-    source = Path(args.file)
-    if not source.is_file():
-        print(f"error: {args.file}: no such file", file=sys.stderr)
-        return 1
+    loaded = _import_source(args)
+    if isinstance(loaded, int):
+        return loaded
+    (project, source), root = loaded, Path(args.dir)
     rows, cell_problems = read_rows(source)
     if not cell_problems:
         locked = {(t.id, v.number) for t in project.graph.theories.values() for v in t.versions
                   if project.lock.hash_of(t.id, v.number) or v.status == "released"}
         plan, cell_problems = plan_import(rows, project.graph, root, locked)
     if cell_problems:
-        for problem in cell_problems:
-            print(problem.format(source.name), file=sys.stderr)
-        n = len(cell_problems)
-        print(f"\n{n} problem{'s' if n != 1 else ''} found; nothing was written.",
-              file=sys.stderr)
-        return 1
+        return _fail_rows(cell_problems, source)
     originals = {p: p.read_text(encoding="utf-8") if p.exists() else None for p in plan.files}
     new_dirs = sorted({p.parent for p in plan.files if not p.parent.exists()})
     for path, text in plan.files.items():

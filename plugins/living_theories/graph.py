@@ -46,6 +46,7 @@ class TheoryGraph:
         default_factory=lambda: defaultdict(list))
     evidence_from_source: dict[str, list[m.Evidence]] = field(
         default_factory=lambda: defaultdict(list))
+    memo: dict[tuple, Any] = field(default_factory=dict)  # results worked out once per graph
 
     @property
     def theories(self) -> dict[str, m.Theory]:

@@ -113,6 +113,15 @@ def _elements(old: m.CMOC | None, new: m.CMOC | None) -> list[ElementDiff]:
 def diff_versions(graph: TheoryGraph, theory: m.Theory, old: m.Version,
                   new: m.Version) -> VersionDiff:
     """What changed from `old` to `new` (any two versions of one theory)."""
+    # Pages show the same diff in several places (history, compare, consultation rounds).
+    key = ("diff", theory.id, old.number, new.number)
+    if key not in graph.memo:
+        graph.memo[key] = _diff_versions(graph, theory, old, new)
+    return graph.memo[key]
+
+
+def _diff_versions(graph: TheoryGraph, theory: m.Theory, old: m.Version,
+                   new: m.Version) -> VersionDiff:
     consecutive = new.number == old.number + 1
     old_cmocs = {c.id: c for c in old.cmocs}
     new_ids = {c.id for c in new.cmocs}

@@ -95,6 +95,7 @@ class Options:
 _MD_SPECIALS = {c: f"&#{ord(c)};" for c in "\\`*_{}[]#|~^=!@$"}
 _MD_SPECIALS.update({"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"})
 _LINE_START = {c: f"&#{ord(c)};" for c in "-+.:0123456789"}
+_ESCAPE = str.maketrans(_MD_SPECIALS)
 _UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:", re.I)
 
 
@@ -107,7 +108,7 @@ def text(value: Any) -> Markup:
     if isinstance(value, (int, float)):
         return Markup(str(value))
     s = " ".join(str(value).split())
-    out = "".join(_MD_SPECIALS.get(ch, ch) for ch in s)
+    out = s.translate(_ESCAPE)
     if s and s[0] in _LINE_START:  # "1. x" or "- x" must not become a list
         out = _LINE_START[s[0]] + out[1:]
     return Markup(out)

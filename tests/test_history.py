@@ -22,7 +22,7 @@ DATA = Path(__file__).parent / "data"
 
 def test_word_diff():
     assert word_diff("a clear vision", "a shared vision") == [
-        ("equal", "a "), ("delete", "clear"), ("insert", "shared"), ("equal", " vision")]
+        ("equal", "a "), ("delete", "clear "), ("insert", "shared "), ("equal", "vision")]
     assert word_diff("histories", "histories; funding") == [
         ("equal", "histories"), ("insert", "; funding")]
     assert word_diff("same", "same") == [("equal", "same")]

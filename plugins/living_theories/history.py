@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from . import models as m
 from .graph import TheoryGraph
 
-# Words (with inner apostrophes and hyphens), single punctuation marks, and runs of spaces.
-_TOKENS = re.compile(r"\s+|[\w'’-]+|[^\w\s]")
+# Words (with inner apostrophes and hyphens) and single punctuation marks, each with the
+# spaces after it: few tokens keep the diff fast on long narratives.
+_TOKENS = re.compile(r"[\w'’-]+\s*|[^\w\s]\s*|\s+")
 Segment = tuple[str, str]  # ("equal" | "insert" | "delete", text)
 ELEMENTS = [
     ("contexts", "Context"),
@@ -26,6 +27,8 @@ ELEMENTS = [
 
 def word_diff(old: str, new: str) -> list[Segment]:
     """The words of `new` against `old`: equal runs, insertions and deletions, in order."""
+    if old == new:
+        return [("equal", new)] if new else []
     a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
     out: list[Segment] = []
 

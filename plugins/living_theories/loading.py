@@ -92,8 +92,29 @@ def read_text(path: Path, problems: Problems) -> str | None:
         return None
 
 
+# Parsed files by (path, size, modification time): `mkdocs serve` re-reads only what changed.
+# Parsing is most of the cost of loading (validating is fast); callers must not change the data.
+_PARSED: dict[str, tuple[tuple[int, int], Any]] = {}
+
+
 def parse_yaml(path: Path, problems: Problems) -> Any:
     """Parse one YAML file; on a syntax error, report it and return None."""
+    try:
+        stat = path.stat()
+        stamp = (stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        stamp = None
+    cached = _PARSED.get(str(path))
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return cached[1]
+    before = len(problems.items)
+    data = _parse_yaml(path, problems)
+    if data is not None and stamp is not None and len(problems.items) == before:
+        _PARSED[str(path)] = (stamp, data)  # only clean files: their problems must show again
+    return data
+
+
+def _parse_yaml(path: Path, problems: Problems) -> Any:
     text = read_text(path, problems)
     if text is None:
         problems.unreadable.add(str(path))
@@ -497,7 +518,7 @@ def _load_evidence(path: Path, corpus: Corpus, problems: Problems) -> None:
     # Validate record by record, so one bad record does not hide the others' references.
     for key, model, target in (("sources", m.Source, corpus.sources),
                                ("evidence", m.Evidence, corpus.evidence)):
-        items = data.pop(key, None) or []
+        items = data.get(key) or []
         if not isinstance(items, list):
             problems.add(path, f"'{key}' should be a list of records",
                          "write each record as a '- id: ...' block", path=(key,))
@@ -516,5 +537,6 @@ def _load_evidence(path: Path, corpus: Corpus, problems: Problems) -> None:
                              path=(key, i, "id"))
                 continue
             target[record.id] = record
-    if data:
-        validate(m.EvidenceFile, data, path, problems)  # reports the unknown top-level keys
+    rest = {k: v for k, v in data.items() if k not in ("sources", "evidence")}
+    if rest:
+        validate(m.EvidenceFile, rest, path, problems)  # reports the unknown top-level keys

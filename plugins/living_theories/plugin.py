@@ -106,11 +106,14 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                     self._signature = signature
                     return self._configure(config, root, bib)
                 raise PluginError(f"living-theories: {summary}; the site was not built")
-            try:
-                citer = Citer(project.bibliography, self.config.csl_style,
-                              Path(config.config_file_path).parent)
-            except StyleError as exc:
-                raise PluginError(f"living-theories: csl_style: {exc}") from exc
+            citer = self.citer
+            if citer is None or citer.bibliography is not project.bibliography \
+                    or citer.style_name != self.config.csl_style:  # else keep what it formatted
+                try:
+                    citer = Citer(project.bibliography, self.config.csl_style,
+                                  Path(config.config_file_path).parent)
+                except StyleError as exc:
+                    raise PluginError(f"living-theories: csl_style: {exc}") from exc
             self.project, self.citer, self._signature = project, citer, signature
         return self._configure(config, root, bib)
 

@@ -103,8 +103,29 @@ def _explain_failed(block: bm.Block) -> tuple[str, str]:
             "check for a missing comma after the key or a field, or an unbalanced { or \"")
 
 
+# The last clean bibliography read from each file, by size and modification time: an
+# unchanged .bib is not parsed again, and formatted citations of it stay valid.
+_READ: dict[str, tuple[tuple[int, int], Bibliography]] = {}
+
+
 def load_bibliography(path: Path, problems: Problems) -> Bibliography:
     """Read a .bib file; every unreadable entry is reported with its line."""
+    try:
+        stat = path.stat()
+        stamp = (stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        return Bibliography(path=path)
+    cached = _READ.get(str(path))
+    if cached and cached[0] == stamp:
+        return cached[1]
+    before = len(problems.items)
+    bib = _load_bibliography(path, problems)
+    if len(problems.items) == before:
+        _READ[str(path)] = (stamp, bib)
+    return bib
+
+
+def _load_bibliography(path: Path, problems: Problems) -> Bibliography:
     bib = Bibliography(path=path)
     if not path.exists():
         return bib

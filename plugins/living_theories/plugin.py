@@ -111,7 +111,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                     or citer.style_name != self.config.csl_style:  # else keep what it formatted
                 try:
                     citer = Citer(project.bibliography, self.config.csl_style,
-                                  Path(config.config_file_path).parent)
+                                  Path(config.config_file_path).parent,
+                                  cache_dir=root / ".cache" / "living-theories")
                 except StyleError as exc:
                     raise PluginError(f"living-theories: csl_style: {exc}") from exc
             self.project, self.citer, self._signature = project, citer, signature
@@ -139,6 +140,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self._citations_before = formatting
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.citer is not None:
+            self.citer.save()
         # The plugin's own work in this build, for the benchmarks (benchmarks/run).
         if os.environ.get("LIVING_THEORIES_TIMINGS") and self.citer is not None:
             cites = self.citer.seconds - self._citations_before

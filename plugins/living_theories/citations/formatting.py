@@ -8,7 +8,9 @@ formatting is the most expensive step a large site has.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -160,6 +162,16 @@ def _escape_item(item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def _group_json(group: tuple[tuple[Cite, ...], bool]) -> list:
+    cites, in_text = group
+    return [[[c.key, c.prefix, c.locator, c.suppress_author] for c in cites], in_text]
+
+
+def _group_key(data: list) -> tuple[tuple[Cite, ...], bool]:
+    cites, in_text = data
+    return tuple(Cite(*c) for c in cites), bool(in_text)
+
+
 def parse_locator(text: str) -> tuple[str, str] | None:
     """'p. 4' -> ('page', '4'); 'chap. 1' -> ('chapter', '1'); a bare '4' is a page."""
     text = text.strip()
@@ -182,10 +194,16 @@ class Citer:
     """Formats a page's citations (together, so numbering and disambiguation are right)."""
 
     def __init__(self, bibliography: Bibliography, style: str = DEFAULT_STYLE,
-                 base: Path | None = None):
+                 base: Path | None = None, cache_dir: Path | None = None):
         self.bibliography = bibliography
         self.style_name = style
-        self.style = _style(style_path(style, base))
+        self._style_path = style_path(style, base)
+        self.style = _style(self._style_path)
+        # Formatting is the costliest step of a big site: results are kept on disk, keyed by
+        # the style and the content of every cited entry, so an unchanged bibliography is
+        # formatted once, not once per build.
+        self.cache_dir = cache_dir
+        self._cache_file: Path | None = None
         category = self.style.root.find(".//{http://purl.org/net/xbiblio/csl}category"
                                         "[@citation-format]")
         self.numeric = category is not None and category.get("citation-format") == "numeric"
@@ -225,19 +243,65 @@ class Citer:
         if keys == self._keys:
             return
         self._keys = keys
-        self._global = CitationStylesBibliography(
-            self.style, CiteProcJSON([self.item(k) for k in keys]), formatter.html)
-        for key in keys:
-            self._global.register(CslCitation([CitationItem(key.lower())]))
-        self._global.sort()  # the style's order: alphabetical (Harvard), first cite (Vancouver)
-        by_id = {k.lower(): k for k in keys}
-        self._entries = {
-            by_id.get(item.key, item.key): re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text))
-            for item, text in zip(self._global.items, self._global.bibliography(), strict=True)
-        }
-        self._order = {key: i for i, key in enumerate(self._entries)}
+        self._global = None
         self._cache.clear()
         self._group_cache.clear()
+        if self._load_cache():
+            return
+        by_id = {k.lower(): k for k in keys}
+        bib = self._global_bibliography()
+        self._entries = {
+            by_id.get(item.key, item.key): re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text))
+            for item, text in zip(bib.items, bib.bibliography(), strict=True)
+        }
+        self._order = {key: i for i, key in enumerate(self._entries)}
+
+    def _global_bibliography(self) -> CitationStylesBibliography:
+        """citeproc-py's bibliography of every prepared key, built when first needed."""
+        if self._global is None:
+            self._global = CitationStylesBibliography(
+                self.style, CiteProcJSON([self.item(k) for k in self._keys]), formatter.html)
+            for key in self._keys:
+                self._global.register(CslCitation([CitationItem(key.lower())]))
+            self._global.sort()  # the style's order: alphabetical (Harvard), first cite (Vancouver)
+        return self._global
+
+    def _load_cache(self) -> bool:
+        if self.cache_dir is None:
+            return False
+        import citeproc
+
+        from .. import __version__
+
+        digest = hashlib.sha256(f"{__version__} {citeproc.__version__}".encode())
+        digest.update(self._style_path.read_bytes())
+        for key in self._keys:
+            digest.update(repr((key, sorted(self.bibliography[key].raw.items()))).encode())
+        self._cache_file = self.cache_dir / f"citations-{digest.hexdigest()[:24]}.json"
+        try:
+            data = json.loads(self._cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        self._entries = dict(data["entries"])
+        self._order = {key: i for i, key in enumerate(self._entries)}
+        self._group_cache = {_group_key(g): text for g, text in data["groups"]}
+        return True
+
+    def save(self) -> None:
+        """Keep what was formatted for the next build (see `cache_dir`)."""
+        if self._cache_file is None:
+            return
+        data = {"entries": list(self._entries.items()),
+                "groups": [[_group_json(k), v] for k, v in self._group_cache.items()]}
+        try:
+            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
+            for old in self._cache_file.parent.glob("citations-*.json"):
+                old.unlink()  # one cache per project: the previous one is out of date
+            tmp = self._cache_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(self._cache_file)
+        except OSError:
+            pass  # a read-only checkout: just no cache
 
     def _format(self, groups: list[tuple[tuple[Cite, ...], bool]]) -> Formatted:
         wanted = [c.key for cites, _ in groups for c in cites if c.key in self.bibliography]
@@ -249,9 +313,10 @@ class Citer:
             if key not in self._group_cache:
                 items = [self._citation_item(c) for c in cites if c.key in self.bibliography]
                 csl = CslCitation(items) if items else None
+                bib = self._global_bibliography()
                 if csl is not None:
-                    self._global.register(csl)  # every key is there already: order unchanged
-                self._group_cache[key] = self._render(cites, in_text, csl, self._global)
+                    bib.register(csl)  # every key is there already: the order is unchanged
+                self._group_cache[key] = self._render(cites, in_text, csl, bib)
             texts.append(self._group_cache[key])
         keys = sorted(set(wanted), key=self._order.__getitem__)
         return Formatted(tuple(texts), tuple((k, self._entries[k]) for k in keys))

@@ -26,14 +26,11 @@ from mkdocs.structure.pages import Page
 from .citations.formatting import Citer, StyleError
 from .citations.markdown import CitationsExtension
 from .citations.syntax import find_citations
-from .export import nav_paths
+from .export import ASSET_DIR, ASSETS, NEEDED_EXTENSIONS, nav_paths
 from .pages import REFERENCES, Options, page_url, site_files
 from .project import BIBLIOGRAPHY, Project, load_project
 
 log = get_plugin_logger(__name__)
-ASSETS = Path(__file__).parent / "assets"
-ASSET_DIR = "assets/living-theories"
-NEEDED_EXTENSIONS = ["attr_list", "tables", "toc", "admonition", "md_in_html"]
 
 
 class LivingTheoriesConfig(base.Config):

@@ -32,6 +32,10 @@ def test_not_citations(text):
     assert cited_keys(text) == []
 
 
+def test_citation_before_a_colon():
+    assert cited_keys("the review [@knight2024]: nine CMOCs") == ["knight2024"]
+
+
 def test_key_ends_before_trailing_punctuation():
     assert cited_keys("As @pawson1997. And @a:b.") == ["pawson1997", "a:b"]
 

@@ -180,6 +180,12 @@ def test_assets_are_served_locally(site):
     assert any("Relationships build trust" in d["title"] for d in search["docs"])
 
 
+def test_no_citation_is_left_unformatted_in_the_bundled_site(bundled_site):
+    for page in bundled_site.rglob("*.html"):
+        text = re.sub(r"<code>.*?</code>|<pre.*?</pre>", "", page.read_text(), flags=re.S)
+        assert not re.search(r"\[-?@\w", text), page.relative_to(bundled_site)
+
+
 def test_every_internal_link_of_the_bundled_site_resolves(bundled_site):
     """Every relative href points at a page that exists, and at an id on it."""
     from html.parser import HTMLParser

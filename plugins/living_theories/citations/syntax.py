@@ -13,8 +13,10 @@ from dataclasses import dataclass
 # with a letter, digit or _; `@{...}` allows anything else.
 KEY = r"(?:[\w](?:[\w:.#$%&\-+?<>~/]*[\w])?|\{[^{}]+\})"
 _ITEM = re.compile(rf"^(?P<prefix>.*?)(?P<suppress>-?)@(?P<key>{KEY})(?P<suffix>.*)$", re.S)
-# A bracketed group holding at least one @, not followed by ( [ or : (then it is a link).
-BRACKETED = re.compile(r"(?<!\\)\[(?P<body>[^\[\]]*@[^\[\]]*)\](?![(\[:])")
+# A bracketed group holding at least one @, not followed by ( or [ (then it is a link).
+# "[@key]:" is a citation before a colon: Markdown's reference definitions are taken out
+# before inline text is read, so they never reach this pattern.
+BRACKETED = re.compile(r"(?<!\\)\[(?P<body>[^\[\]]*@[^\[\]]*)\](?![(\[])")
 # In-text: @key not preceded by a word character (so e-mail addresses are not citations),
 # optionally followed by a locator in brackets: @key [p. 33].
 IN_TEXT = re.compile(rf"(?<![\w@\\\[])(?P<suppress>-?)@(?P<key>{KEY})(?:\s\[(?P<loc>[^\[\]@]*)\])?")

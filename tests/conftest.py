@@ -65,6 +65,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture(scope="session")
+def minimal_site(tmp_path_factory) -> Path:
+    """The minimal project's public site, built once per test session (tests only read it)."""
+    root = tmp_path_factory.mktemp("minimal")
+    shutil.copytree(PROJECTS / "minimal", root / "project")
+    run = build_site(root / "project", root / "site")
+    assert run.returncode == 0, run.stderr
+    return root / "site"
+
+
+@pytest.fixture(scope="session")
 def bundled_site(tmp_path_factory) -> Path:
     """The repository's own site, built once per test session."""
     dest = tmp_path_factory.mktemp("bundled") / "site"

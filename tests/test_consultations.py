@@ -15,13 +15,9 @@ import yaml
 from conftest import PROJECTS, article, build_site, edit
 
 
-@pytest.fixture(scope="module")
-def public(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("public")
-    shutil.copytree(PROJECTS / "minimal", root / "project")
-    run = build_site(root / "project", root / "site")
-    assert run.returncode == 0, run.stderr
-    return root / "site"
+@pytest.fixture
+def public(minimal_site) -> Path:
+    return minimal_site
 
 
 @pytest.fixture(scope="module")

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECTS, article, build_site, edit
+from conftest import article, build_site, edit
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("minimal")
-    shutil.copytree(PROJECTS / "minimal", root / "project")
-    run = build_site(root / "project", root / "site")
-    assert run.returncode == 0, run.stderr
-    return root / "site"
+@pytest.fixture
+def site(minimal_site) -> Path:
+    return minimal_site
 
 
 def page(site: Path, path: str) -> str:

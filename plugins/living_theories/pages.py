@@ -477,10 +477,11 @@ def _where(record: Any) -> str | None:
 def generate(project: Project, options: Options | None = None,
              extra_citations: dict[str, list[str]] | None = None,
              bibliography: list[tuple[str, str]] | None = None,
-             citer: Citer | None = None) -> list[Page]:
+             citer: Citer | None = None, site: Site | None = None) -> list[Page]:
     """Every generated page. `bibliography` is the formatted (key, HTML) list, in style order;
-    `citer` formats the citation of each version (plain text without it)."""
-    site = Site(project, options or Options(), extra_citations or {})
+    `citer` formats the citation of each version (plain text without it); `site` reuses what
+    a caller already worked out about the published view."""
+    site = site or Site(project, options or Options(), extra_citations or {})
     r = Renderer(site)
     pages: list[Page] = []
     if site.options.home:
@@ -578,9 +579,9 @@ def evidence_map(site: Site) -> dict[str, Any]:
 
 
 def downloads(project: Project, options: Options | None = None,
-              site_title: str = "") -> list[Download]:
+              site_title: str = "", site: Site | None = None) -> list[Download]:
     """Citation files and data for each released version, and the site's CITATION.cff."""
-    site = Site(project, options or Options())
+    site = site or Site(project, options or Options())
     out: list[Download] = []
     released: list[tuple[m.Theory, m.Version]] = []
     for theory in site.theories:
@@ -620,5 +621,6 @@ def site_files(project: Project, options: Options, citer: Citer,
     keys = list(site.citing_pages)  # format only what is cited: formatting is costly
     citer.prepare(keys)
     bibliography = citer.format([((Cite(k),), False) for k in keys]).references if keys else ()
-    return (generate(project, options, extra_citations, list(bibliography), citer),
-            downloads(project, options, site_name))
+    # One Site for all: which records are published, and who cites what, is worked out once.
+    return (generate(project, options, extra_citations, list(bibliography), citer, site),
+            downloads(project, options, site_name, site))

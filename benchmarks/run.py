@@ -61,12 +61,16 @@ def serve_rebuild(corpus: Path) -> tuple[float, float, float]:
                                  f"127.0.0.1:{port}"], cwd=corpus, env=ENV, stdout=out,
                                 stderr=subprocess.STDOUT)
     try:
-        wait(lambda: "Serving on" in log.read_text(), 1800)
+        wait(lambda: "Serving on" in log.read_text(), 1800, proc)
         first = plugin_work(log.read_text())
         record = sorted((corpus / "evidence").glob("records-*.yaml"))[0]
         text = record.read_text()
         record.write_text(text.replace("quote: ", "quote: Edited. ", 1))
-        wait(lambda: log.read_text().count("Documentation built in") >= 2, 1800)
+        # MkDocs' watcher takes its first snapshot in its own thread, some time after
+        # "Serving on": an edit made before it is never seen. Save again until it is.
+        wait(lambda: "Detected file changes" in log.read_text(), 600, proc,
+             again=lambda: os.utime(record))
+        wait(lambda: log.read_text().count("Documentation built in") >= 2, 1800, proc)
         out_text = log.read_text()
         whole = float(re.findall(r"Documentation built in ([\d.]+) seconds", out_text)[-1])
         return whole, plugin_work(out_text), first
@@ -75,13 +79,20 @@ def serve_rebuild(corpus: Path) -> tuple[float, float, float]:
         proc.wait(timeout=60)
 
 
-def wait(condition, timeout: float) -> None:
+def wait(condition, timeout: float, proc: subprocess.Popen, again=None) -> None:
+    """Poll until condition() holds; call again() every 3 s meanwhile; stop if serve exits."""
     deadline = time.monotonic() + timeout
+    next_again = time.monotonic() + 3
     while time.monotonic() < deadline:
         if condition():
             return
+        if proc.poll() is not None:
+            sys.exit(f"mkdocs serve exited with code {proc.returncode}")
+        if again and time.monotonic() > next_again:
+            again()
+            next_again = time.monotonic() + 3
         time.sleep(0.2)
-    sys.exit("timed out")
+    sys.exit("timed out waiting for mkdocs serve")
 
 
 def stats(values: list[float]) -> str:

@@ -75,7 +75,11 @@ def test_search_finds_a_cmoc(browser, serve, bundled_site):
     visit = Visit(browser, base)
     search = visit.page.locator("input.md-search__input")
     search.focus()
-    search.fill("patient stories")
+    # The search index loads in a worker: a query typed while it says "Initializing search"
+    # would be lost.
+    visit.page.wait_for_function("document.querySelector('.md-search-result__meta')"
+                                 "?.textContent.includes('Type to start searching')")
+    search.press_sequentially("patient stories")  # Material searches on key presses
     result = visit.page.locator('.md-search-result__item a[href*="cmocs/being-patient-stories"]')
     result.first.wait_for(timeout=60_000)
     assert visit.errors == [] and visit.outside == []

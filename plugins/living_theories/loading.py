@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import models as m
+from .cache import MISSING, ParseCache, Stamp, stamp
 from .problems import Problems, YamlPath
 
 YamlLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -92,25 +93,28 @@ def read_text(path: Path, problems: Problems) -> str | None:
         return None
 
 
-# Parsed files by (path, size, modification time): `mkdocs serve` re-reads only what changed.
+# Parsed files by (path, size, modification and change times): `mkdocs serve` re-reads only
+# what changed, and `cache` (a `ParseCache`, see cache.py) keeps them on disk for the next run.
 # Parsing is most of the cost of loading (validating is fast); callers must not change the data.
-_PARSED: dict[str, tuple[tuple[int, int], Any]] = {}
+_PARSED: dict[str, tuple[Stamp, Any]] = {}
 
 
-def parse_yaml(path: Path, problems: Problems) -> Any:
+def parse_yaml(path: Path, problems: Problems, cache: ParseCache | None = None) -> Any:
     """Parse one YAML file; on a syntax error, report it and return None."""
-    try:
-        stat = path.stat()
-        stamp = (stat.st_size, stat.st_mtime_ns)
-    except OSError:
-        stamp = None
+    when = stamp(path)
     cached = _PARSED.get(str(path))
-    if stamp is not None and cached is not None and cached[0] == stamp:
-        return cached[1]
-    before = len(problems.items)
-    data = _parse_yaml(path, problems)
-    if data is not None and stamp is not None and len(problems.items) == before:
-        _PARSED[str(path)] = (stamp, data)  # only clean files: their problems must show again
+    if when is not None and cached is not None and cached[0] == when:
+        data = cached[1]
+    else:
+        data = cache.get("yaml", path, when) if cache is not None else MISSING
+        if data is MISSING:
+            before = len(problems.items)
+            data = _parse_yaml(path, problems)
+            if data is None or when is None or len(problems.items) != before:
+                return data  # only clean files are kept: their problems must show again
+        _PARSED[str(path)] = (when, data)
+    if cache is not None:
+        cache.put("yaml", path, when, data)
     return data
 
 
@@ -409,8 +413,10 @@ def yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_corpus(root: Path, problems: Problems) -> Corpus:
-    """Read every theory and evidence file; problems go to `problems`, nothing is raised."""
+def load_corpus(root: Path, problems: Problems, cache: ParseCache | None = None) -> Corpus:
+    """Read every theory and evidence file; problems go to `problems`, nothing is raised.
+
+    With a `cache`, unchanged files are not parsed again (the caller saves it)."""
     problems.locate = locate
     corpus = Corpus(root=root)
     theories_dir, evidence_dir = root / "theories", root / "evidence"
@@ -420,7 +426,7 @@ def load_corpus(root: Path, problems: Problems) -> Corpus:
     for path in yaml_files(theories_dir):
         rel = path.relative_to(theories_dir).parts
         if rel in (("project.yaml",), ("project.yml",)):
-            data = parse_yaml(path, problems)
+            data = parse_yaml(path, problems, cache)
             if data is not None and (data := _mapping(data, path, problems)) is not None:
                 project = validate(m.ProjectFile, data, path, problems)
                 if project is not None:
@@ -431,7 +437,7 @@ def load_corpus(root: Path, problems: Problems) -> Corpus:
                     corpus.project = project
                     corpus.project_file = path
         elif len(rel) == 2 and rel[1] in ("theory.yaml", "theory.yml"):
-            _load_theory(path, rel[0], corpus, problems)
+            _load_theory(path, rel[0], corpus, problems, cache)
         elif len(rel) == 2 and VERSION_FILE.match(rel[1]):
             pass  # read with their theory, below
         else:
@@ -445,9 +451,9 @@ def load_corpus(root: Path, problems: Problems) -> Corpus:
             problems.add(theory_dir, f"the theory folder '{theory_dir.name}' has no "
                          "theory.yaml", "add theory.yaml with at least 'title: ...'")
     for theory in corpus.theories.values():
-        _load_versions(root / "theories" / theory.id, theory, corpus, problems)
+        _load_versions(root / "theories" / theory.id, theory, corpus, problems, cache)
     for path in yaml_files(evidence_dir):
-        _load_evidence(path, corpus, problems)
+        _load_evidence(path, corpus, problems, cache)
     return corpus
 
 
@@ -461,12 +467,13 @@ def _mapping(data: Any, path: Path, problems: Problems) -> dict | None:
     return data
 
 
-def _load_theory(path: Path, theory_id: str, corpus: Corpus, problems: Problems) -> None:
+def _load_theory(path: Path, theory_id: str, corpus: Corpus, problems: Problems,
+                 cache: ParseCache | None = None) -> None:
     if not re.match(m.ID_PATTERN, theory_id):
         problems.add(path.parent, f"the folder name '{theory_id}' is not a valid theory id",
                      "rename the folder: " + m.ID_HINT)
         return
-    data = parse_yaml(path, problems)
+    data = parse_yaml(path, problems, cache)
     if data is None or (data := _mapping(data, path, problems)) is None:
         return
     theory = validate(m.TheoryFile, data, path, problems)
@@ -489,7 +496,7 @@ def _ids_in(data: Any) -> set[str]:
 
 
 def _load_versions(folder: Path, theory: m.Theory, corpus: Corpus,
-                   problems: Problems) -> None:
+                   problems: Problems, cache: ParseCache | None = None) -> None:
     files = {}
     for path in folder.iterdir():
         match = VERSION_FILE.match(path.name)
@@ -497,7 +504,7 @@ def _load_versions(folder: Path, theory: m.Theory, corpus: Corpus,
             files[int(match.group(1))] = path
     for number in sorted(files):
         path = files[number]
-        data = parse_yaml(path, problems)
+        data = parse_yaml(path, problems, cache)
         if data is None or (data := _mapping(data, path, problems)) is None:
             continue
         version = validate(m.VersionFile, data, path, problems)
@@ -511,8 +518,9 @@ def _load_versions(folder: Path, theory: m.Theory, corpus: Corpus,
             theory._versions.append(version)
 
 
-def _load_evidence(path: Path, corpus: Corpus, problems: Problems) -> None:
-    data = parse_yaml(path, problems)
+def _load_evidence(path: Path, corpus: Corpus, problems: Problems,
+                   cache: ParseCache | None = None) -> None:
+    data = parse_yaml(path, problems, cache)
     if data is None or (data := _mapping(data, path, problems)) is None:
         return
     # Validate record by record, so one bad record does not hide the others' references.

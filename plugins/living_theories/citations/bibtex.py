@@ -20,6 +20,7 @@ from bibtexparser.middlewares.names import (
 )
 from pylatexenc.latex2text import LatexNodes2Text
 
+from ..cache import MISSING, ParseCache, Stamp, stamp
 from ..problems import Problems
 
 # bibtexparser logs its own account of a failed block; we report every failed block ourselves.
@@ -103,25 +104,35 @@ def _explain_failed(block: bm.Block) -> tuple[str, str]:
             "check for a missing comma after the key or a field, or an unbalanced { or \"")
 
 
-# The last clean bibliography read from each file, by size and modification time: an
-# unchanged .bib is not parsed again, and formatted citations of it stay valid.
-_READ: dict[str, tuple[tuple[int, int], Bibliography]] = {}
+# The last clean bibliography read from each file, by size, modification and change times: an
+# unchanged .bib is not parsed again, and formatted citations of it stay valid. `cache` (a
+# `ParseCache`, see cache.py) keeps its entries on disk for the next run.
+_READ: dict[str, tuple[Stamp, Bibliography]] = {}
 
 
-def load_bibliography(path: Path, problems: Problems) -> Bibliography:
+def load_bibliography(path: Path, problems: Problems,
+                      cache: ParseCache | None = None) -> Bibliography:
     """Read a .bib file; every unreadable entry is reported with its line."""
-    try:
-        stat = path.stat()
-        stamp = (stat.st_size, stat.st_mtime_ns)
-    except OSError:
+    when = stamp(path)
+    if when is None:
         return Bibliography(path=path)
     cached = _READ.get(str(path))
-    if cached and cached[0] == stamp:
-        return cached[1]
-    before = len(problems.items)
-    bib = _load_bibliography(path, problems)
-    if len(problems.items) == before:
-        _READ[str(path)] = (stamp, bib)
+    if cached and cached[0] == when:
+        bib = cached[1]
+    else:
+        kept = cache.get("bib", path, when) if cache is not None else MISSING
+        if kept is not MISSING:
+            bib = Bibliography(path=path, entries={
+                key: Reference(key, kind, raw, line) for key, kind, raw, line in kept})
+        else:
+            before = len(problems.items)
+            bib = _load_bibliography(path, problems)
+            if len(problems.items) != before:
+                return bib  # only clean files are kept: their problems must show again
+        _READ[str(path)] = (when, bib)
+    if cache is not None:
+        cache.put("bib", path, when, [(r.key, r.type, r.raw, r.line)
+                                      for r in bib.entries.values()])
     return bib
 
 

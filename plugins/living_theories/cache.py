@@ -1,0 +1,169 @@
+"""Parsed files kept on disk between runs, in the project's `.cache/living-theories/`.
+
+Parsing is most of the cost of reading a big project (YAML above all, then BibTeX): an
+unchanged file is not parsed again by the next `validate` or build. What is kept is plain data
+(dicts, lists, text, numbers), written with `marshal` (fast, and loading it never runs code),
+one entry per file, keyed by the file's path relative to the project, size, modification and
+change times. The whole cache is one file, written atomically (a temporary file, then a rename),
+with a checksum; a cache that cannot be read, is damaged or was written by another version of
+the readers is ignored, and the files are parsed as if it were not there.
+
+Only files that parsed without a problem are kept, so a file's problems are reported on every
+run. A file modified less than `RACY_NS` before the cache was written is not trusted (its time
+stamp could also be that of a later edit of the same size; git calls these "racily clean"): it
+is parsed again, and kept once it is old enough.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import marshal
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+MAGIC = b"LTPC"  # Living Theories parse cache
+RACY_NS = 2_000_000_000
+_DIGEST = 32
+Stamp = tuple[int, int, int]
+MISSING = object()
+
+
+def stamp(path: Path) -> Stamp | None:
+    """What says a file is unchanged: size, modification and change times (ns)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@functools.cache
+def _salt() -> bytes:
+    """The readers that produced the data: another version of any of them, another cache."""
+    import bibtexparser
+    import yaml
+
+    from . import __version__
+
+    here = Path(__file__).parent
+    digest = hashlib.sha256(f"{FORMAT} {__version__} {yaml.__version__} "
+                            f"{getattr(yaml, '__with_libyaml__', False)} "
+                            f"{bibtexparser.__version__}".encode())
+    for source in ("cache.py", "loading.py", "citations/bibtex.py"):
+        try:
+            digest.update((here / source).read_bytes())
+        except OSError:  # pragma: no cover - an installation without sources
+            digest.update(source.encode())
+    return digest.digest()
+
+
+class ParseCache:
+    """Parsed data by file, for one project; `save` writes what this run used or parsed."""
+
+    NAME = "parsed.marshal"
+
+    def __init__(self, folder: Path | None, root: Path):
+        self.folder = folder
+        self.root = root.resolve()
+        self._old: dict[str, tuple[Stamp, bytes]] | None = None  # read on first use
+        self._new: dict[str, tuple[Stamp, bytes]] = {}
+        self._written_ns = 0
+        self._dirty = False
+        self.hits = 0  # for tests and timings
+
+    def _key(self, kind: str, path: Path) -> str:
+        try:
+            name = path.resolve().relative_to(self.root).as_posix()
+        except (ValueError, OSError):
+            name = str(path)
+        return f"{kind}:{name}"
+
+    def _load(self) -> dict[str, tuple[Stamp, bytes]]:
+        if self._old is not None:
+            return self._old
+        self._old = {}
+        if self.folder is None:
+            return self._old
+        file = self.folder / self.NAME
+        try:
+            with file.open("rb") as handle:
+                blob = handle.read()
+                self._written_ns = os.fstat(handle.fileno()).st_mtime_ns
+        except OSError:
+            return self._old
+        head = len(MAGIC) + _DIGEST
+        body = blob[head:]
+        if blob[: len(MAGIC)] != MAGIC or blob[len(MAGIC):head] != _checksum(body):
+            return self._old  # damaged, or not ours
+        try:
+            salt, entries = marshal.loads(body)
+        except (ValueError, EOFError, TypeError):
+            return self._old
+        if salt != _salt() or not isinstance(entries, dict):
+            return self._old
+        self._old = entries
+        return self._old
+
+    def get(self, kind: str, path: Path, when: Stamp | None) -> Any:
+        """The data kept for this file at this stamp, or MISSING."""
+        if when is None or self.folder is None:
+            return MISSING
+        key = self._key(kind, path)
+        entry = self._load().get(key)
+        if not _fresh(entry, when, self._written_ns):
+            return MISSING
+        try:
+            data = marshal.loads(entry[1])  # type: ignore[index]
+        except (ValueError, EOFError, TypeError):
+            return MISSING
+        self._new[key] = entry  # type: ignore[assignment]
+        self.hits += 1
+        return data
+
+    def put(self, kind: str, path: Path, when: Stamp | None, data: Any) -> None:
+        """Keep a file's data (parsed without problems) for the next run."""
+        if when is None or self.folder is None:
+            return
+        key = self._key(kind, path)
+        entry = self._load().get(key)
+        if _fresh(entry, when, self._written_ns):
+            self._new[key] = entry  # type: ignore[assignment]  # already kept, unchanged
+            return
+        try:
+            blob = marshal.dumps(data)
+        except ValueError:  # e.g. a date from an explicit !!timestamp tag: just not kept
+            return
+        self._new[key] = (when, blob)
+        self._dirty = True
+
+    def save(self) -> None:
+        """Write the entries used or parsed in this run (deleted files drop out)."""
+        if self.folder is None or not (self._dirty or set(self._new) != set(self._load())):
+            return
+        body = marshal.dumps((_salt(), self._new))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".parsed-", suffix=".tmp", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(MAGIC + _checksum(body) + body)
+                os.replace(tmp, self.folder / self.NAME)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return  # a read-only checkout: just no cache
+        self._old, self._dirty = dict(self._new), False
+
+
+def _checksum(body: bytes) -> bytes:
+    return hashlib.blake2b(body, digest_size=_DIGEST).digest()
+
+
+def _fresh(entry: Any, when: Stamp, written_ns: int) -> bool:
+    return (isinstance(entry, tuple) and len(entry) == 2 and entry[0] == when
+            and isinstance(entry[1], bytes) and when[1] < written_ns - RACY_NS)

@@ -1,0 +1,248 @@
+"""The parse cache in `.cache/living-theories/`: unchanged files are not parsed again, and
+everything else (an edit, a damaged cache, a file with problems) is read as if it were not there.
+
+Each "run" below forgets what the process kept in memory, like a new `living-theories validate`.
+Project files are dated in the past: a file modified just before the cache was written is not
+trusted (see cache.py), which is also tested.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from living_theories import cache as cache_module
+from living_theories import loading
+from living_theories.cache import ParseCache
+from living_theories.citations import bibtex
+from living_theories.problems import Problems
+from living_theories.project import CACHE, load_project
+
+EV = "evidence/interviews.yaml"
+V2 = "theories/demo/v2.yaml"
+
+
+def backdate(root: Path, seconds: int = 600) -> None:
+    """Date every project file `seconds` ago (older than any cache written from now on)."""
+    when = time.time() - seconds
+    for path in root.rglob("*"):
+        if path.is_file() and CACHE.parts[0] not in path.relative_to(root).parts:
+            os.utime(path, (when, when))
+
+
+def run(root: Path) -> tuple[str, list[str]]:
+    """A new process's `validate`: nothing kept in memory, only what is on disk."""
+    loading._PARSED.clear()
+    bibtex._READ.clear()
+    project, problems = load_project(root)
+    return project.summary(), [p.format() for p in problems.resolved()]
+
+
+@pytest.fixture
+def project(project: Path) -> Path:
+    """The minimal project, without any cache copied along, dated in the past."""
+    cache_dir = project / CACHE
+    for old in cache_dir.glob("*") if cache_dir.is_dir() else []:
+        old.unlink()
+    backdate(project)
+    return project
+
+
+@pytest.fixture
+def no_parsing(monkeypatch: pytest.MonkeyPatch):
+    """After this, any YAML or BibTeX file that is really parsed fails the test."""
+    def forbid():
+        def fail(path, *args, **kwargs):
+            raise AssertionError(f"{path} was parsed again")
+        monkeypatch.setattr(loading, "_parse_yaml", fail)
+        monkeypatch.setattr(bibtex, "_load_bibliography", fail)
+    return forbid
+
+
+def cache_file(root: Path) -> Path:
+    return root / CACHE / ParseCache.NAME
+
+
+def test_unchanged_files_are_read_from_the_cache(project, no_parsing):
+    first = run(project)
+    assert first[1] == [] and cache_file(project).is_file()
+    no_parsing()
+    assert run(project) == first
+
+
+def test_an_edited_file_is_parsed_again(project, no_parsing):
+    run(project)
+    path = project / EV
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("We trust each other", "We trust one another"),
+                    encoding="utf-8")
+    summary, problems = run(project)
+    assert problems == []
+    assert "We trust one another" in str(loading._PARSED[str(path)][1])
+    backdate(project)
+    run(project)  # the edit is kept in the cache once it is old enough to be trusted
+    no_parsing()
+    run(project)
+    assert "We trust one another" in str(loading._PARSED[str(path)][1])
+
+
+def test_an_edit_of_the_same_size_and_time_is_seen(project):
+    run(project)
+    path = project / EV
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("every week", "every wEEk"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as if the editor kept it
+    assert path.stat().st_size == before.st_size
+    run(project)
+    assert "every wEEk" in str(loading._PARSED[str(path)][1])
+
+
+def test_a_file_modified_just_now_is_not_trusted(project, monkeypatch):
+    run(project)
+    path = project / EV
+    path.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")  # mtime: now
+    run(project)  # parsed and kept, but too recent to be trusted by the next run
+    parsed: list[Path] = []
+    real = loading._parse_yaml
+    monkeypatch.setattr(loading, "_parse_yaml",
+                        lambda p, problems: parsed.append(p) or real(p, problems))
+    run(project)
+    assert parsed == [path]
+
+
+@pytest.mark.parametrize("damage", [
+    lambda blob: b"",
+    lambda blob: blob[: len(blob) // 2],
+    lambda blob: blob[:-40] + bytes(40),
+    lambda blob: blob[:100] + bytes([blob[100] ^ 1]) + blob[101:],
+    lambda blob: b"not a cache at all",
+])
+def test_a_damaged_cache_is_ignored_and_rewritten(project, damage):
+    first = run(project)
+    file = cache_file(project)
+    file.write_bytes(damage(file.read_bytes()))
+    assert run(project) == first
+    assert ParseCache(project / CACHE, project)._load()  # readable again
+
+
+def test_a_cache_from_other_readers_is_ignored(project, monkeypatch):
+    run(project)
+    parsed: list[Path] = []
+    real = loading._parse_yaml
+    monkeypatch.setattr(loading, "_parse_yaml",
+                        lambda p, problems: parsed.append(p) or real(p, problems))
+    monkeypatch.setattr(cache_module, "_salt", lambda: b"another version of PyYAML")
+    run(project)
+    assert project / EV in parsed
+
+
+def test_a_file_with_problems_is_not_cached_and_its_problems_show_every_time(project):
+    path = project / V2
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "stage: refined", "stage: refined\nstage: final"), encoding="utf-8")
+    with (project / "references.bib").open("a", encoding="utf-8") as bib:
+        bib.write("\n@book{pawson1997,\n  title = {Twice},\n  year = {1997}\n}\n")
+    backdate(project)
+    first = run(project)
+    assert any("v2.yaml:2: the key 'stage' appears twice" in p for p in first[1])
+    assert any("references.bib" in p and "pawson1997" in p for p in first[1])
+    assert run(project) == first
+    entries = ParseCache(project / CACHE, project)._load()
+    assert "yaml:evidence/interviews.yaml" in entries
+    assert "yaml:theories/demo/v2.yaml" not in entries
+    assert not any(key.startswith("bib:") for key in entries)
+
+
+def test_validation_errors_of_a_cached_file_keep_their_line(project, no_parsing):
+    path = project / V2
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "    label: CMOC 1\n", "    lable: CMOC 1\n"), encoding="utf-8")
+    backdate(project)
+    first = run(project)
+    assert any("v2.yaml:" in p and "unknown field 'lable'" in p for p in first[1])
+    no_parsing()  # the YAML is clean, so it is cached; only the model rejects it
+    assert run(project) == first
+
+
+def test_deleted_files_drop_out_of_the_cache(project):
+    run(project)
+    (project / "evidence/consultation.yaml").unlink()
+    run(project)
+    entries = ParseCache(project / CACHE, project)._load()
+    assert "yaml:evidence/consultation.yaml" not in entries
+    assert "yaml:evidence/interviews.yaml" in entries
+
+
+def test_nothing_is_written_outside_a_project(tmp_path):
+    (tmp_path / "references.bib").write_text("@book{a, title = {A}, year = {2000}}\n")
+    load_project(tmp_path)
+    assert not (tmp_path / ".cache").exists()
+
+
+TRICKY = """\
+anchors:
+  base: &base {a: 1, b: [x, y]}
+  merged: {<<: *base, b: 2, c: 3}
+  again: *base
+scalars: [yes, No, on, off, ~, null, '', 0x1F, 0o17, 017, 0b101, 1_000, 1:30, -1:30:00,
+          1.5e3, .inf, -.Inf, .NaN, 2024-01-26, 2024-01-26 10:00:00, '007', 1e3, +12, 3.]
+text: |
+  a block
+  of text
+folded: >
+  folded
+  text
+set: !!set {a, b}
+binary: !!binary aGVsbG8=
+keys: {1: int, 1.5: float, true: bool, null: none}
+pairs: !!pairs [a: 1, b: 2]
+omap: !!omap [a: 1, b: 2]
+str: !!str 123
+unicode: "caf\\u00e9 \\U0001F600"
+"""
+
+
+def same(a, b) -> bool:
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def test_cached_yaml_is_the_same_data_as_parsed_yaml(tmp_path):
+    path = tmp_path / "tricky.yaml"
+    path.write_text(TRICKY, encoding="utf-8")
+    backdate(tmp_path)
+    expected = yaml.load(TRICKY, Loader=loading._Loader)
+    assert expected["scalars"][18] == "2024-01-26"  # dates stay text
+    store = ParseCache(tmp_path / "cache", tmp_path)
+    parsed = loading.parse_yaml(path, Problems(tmp_path), store)
+    assert same(parsed, expected)
+    store.save()
+    loading._PARSED.clear()
+    again = ParseCache(tmp_path / "cache", tmp_path)
+    cached = loading.parse_yaml(path, Problems(tmp_path), again)
+    assert again.hits == 1
+    assert same(cached, expected)
+    assert cached["anchors"]["again"] is cached["anchors"]["base"]  # an alias stays one object
+
+
+def test_data_marshal_cannot_keep_is_just_not_cached(tmp_path):
+    path = tmp_path / "dated.yaml"
+    path.write_text("when: !!timestamp 2024-01-26\n", encoding="utf-8")
+    backdate(tmp_path)
+    store = ParseCache(tmp_path / "cache", tmp_path)
+    data = loading.parse_yaml(path, Problems(tmp_path), store)
+    assert str(data["when"]) == "2024-01-26"
+    store.save()
+    assert not (tmp_path / "cache").exists()

@@ -153,7 +153,8 @@ def generate(size: str, out: Path) -> Path:
     loaded, problems = load_project(out)
     for theory in loaded.graph.theories.values():
         for version in theory.versions:
-            loaded.lock.record(version)
+            loaded.lock.record(version, theory, loaded.graph.corpus.project,
+                               loaded.bibliography)
     loaded.lock.save()
     return out
 

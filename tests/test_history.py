@@ -13,7 +13,7 @@ import bibtexparser
 import jsonschema
 import pytest
 import yaml
-from conftest import REPO, article, build_site
+from conftest import REPO, article, build_site, edit
 from living_theories.history import diff_versions, word_diff
 from living_theories.project import load_project
 
@@ -175,6 +175,11 @@ def test_nothing_lost_when_a_new_version_is_released(tmp_path, cli):
                                                     "after stakeholder feedback.\n")
     code, out, err = cli("release", "being", "--dir", str(project))
     assert code == 0, err
+    # Later still: the theory is renamed and the project gains an author. Released versions
+    # keep the title and authors they were released (and cited) with.
+    edit(project / "theories/being/theory.yaml", "title: \"Being\"", "title: Being a leader")
+    edit(project / "theories/project.yaml", "  - family: Knight\n",
+         "  - family: Newcomer\n  - family: Knight\n")
     run = build_site(project, tmp_path / "after")
     assert run.returncode == 0, run.stderr
 
@@ -191,13 +196,39 @@ def test_nothing_lost_when_a_new_version_is_released(tmp_path, cli):
             after = BANNER.sub("", after)
         assert after == before, key
     assert (tmp_path / "after/theories/being/v4/index.html").exists()
+    assert "Being a leader" in article(tmp_path / "after/theories/being/index.html")
+
+
+def test_a_reference_cited_by_a_released_version_is_frozen(tmp_path, cli):
+    project = copy_repo_project(tmp_path / "project")
+    bib = project / "references.bib"
+    text = bib.read_text(encoding="utf-8")
+    start = text.index("@article{kozlowska2020")
+    line = text.count("\n", 0, start) + 1
+    # A field no style shows may change (Zotero adds abstracts and keywords).
+    bib.write_text(text.replace("@article{kozlowska2020,\n",
+                                "@article{kozlowska2020,\n  abstract = {New.},\n"),
+                   encoding="utf-8")
+    assert cli("validate", str(project))[0] == 0
+    bib.write_text(text[:start] + text[start:].replace("title = {", "title = {Corrected ", 1),
+                   encoding="utf-8")
+    code, out, err = cli("validate", str(project))
+    assert code == 1
+    assert (f"references.bib:{line}: the reference 'kozlowska2020' has changed since it was "
+            "cited by released version being/v2") in err
+    assert "add the corrected entry under a new key" in err
 
 
 def test_two_builds_of_the_same_input_are_identical(tmp_path):
+    """Byte for byte, given SOURCE_DATE_EPOCH: the one date in a build is the sitemap's
+    <lastmod>, the build date (with site_url set, as on every published site)."""
     project = copy_repo_project(tmp_path / "project")
-    for name in ("one", "two"):
-        run = build_site(project, tmp_path / name)
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text() + "site_url: https://theories.example.org/\n")
+    for name, epoch in (("one", "1700000000"), ("two", "1700000000")):
+        run = build_site(project, tmp_path / name, env={"SOURCE_DATE_EPOCH": epoch})
         assert run.returncode == 0, run.stderr
+    assert "<lastmod>2023-11-14</lastmod>" in (tmp_path / "one/sitemap.xml").read_text()
     compare = filecmp.dircmp(tmp_path / "one", tmp_path / "two")
 
     def differing(c: filecmp.dircmp, prefix: str = "") -> list[str]:

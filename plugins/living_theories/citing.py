@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from . import models as m
@@ -110,14 +111,16 @@ def dumps(data: Any) -> str:
 
 
 def theory_json(graph: TheoryGraph, theory: m.Theory, version: m.Version,
-                content_hash: str | None, urls: dict[str, str]) -> dict[str, Any]:
-    """The version for machines. Field names are stable (see docs/data.md); it holds only
-    what the released version itself says, so it never changes after release."""
+                content_hash: str | None,
+                address: Callable[[str], str | None]) -> dict[str, Any]:
+    """The version for machines. Field names are stable (see docs/data.md); it holds what the
+    released version itself says, with the theory as released (see releases.py), and the
+    addresses of its pages: `address("self" | "cmoc:<id>" | "evidence:<id>")`."""
     version_data = version.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     cmocs = []
     for cmoc, data in zip(version.cmocs, version_data.get("cmocs", []), strict=True):
         lineage = graph.lineage(version, cmoc)
-        data = {**data, "page": urls.get(f"cmoc:{cmoc.id}")}
+        data = {**data, "page": address(f"cmoc:{cmoc.id}")}
         data["lineage"] = (lineage.model_dump(mode="json", by_alias=True) if lineage else None)
         data["mechanism"], data["outcome"] = cmoc.mechanism, cmoc.outcome
         cmocs.append(data)
@@ -138,8 +141,8 @@ def theory_json(graph: TheoryGraph, theory: m.Theory, version: m.Version,
         "cmocs": cmocs,
         "changes": version_data.get("changes", []),
         "dropped": version_data.get("dropped", []),
-        "evidence_links": {eid: urls.get(f"evidence:{eid}") for eid in evidence_ids},
-        "url": urls.get("self"),
+        "evidence_links": {eid: address(f"evidence:{eid}") for eid in evidence_ids},
+        "url": address("self"),
     }
 
 

@@ -4,6 +4,11 @@ A paper that cites "Being, version 2" must find it unchanged forever. The hash i
 canonical serialisation of the validated version - sorted keys, no insignificant whitespace,
 defaults left out - so it is the same on every machine and unchanged by YAML key order, quoting,
 comments or line wrapping, but changes with any change of content.
+
+A version's page and citation also show what lives outside its file: the theory's title, the
+project's authors, and the references it cites. The lock keeps the first two as they were at
+release (`released_as`: a theory may be renamed or gain authors later, its released versions
+keep theirs), and a fingerprint of each cited reference, so a changed entry is caught.
 """
 
 from __future__ import annotations
@@ -12,8 +17,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import models as m
+from .citations.bibtex import Bibliography, Reference
+from .citations.syntax import cited_keys
+from .graph import iter_markdown
 from .problems import Problems
 
 LOCK_NAME = "living-theories.lock"
@@ -36,6 +45,40 @@ def version_key(theory_id: str, number: int) -> str:
     return f"{theory_id}/v{number}"
 
 
+def released_as(project: m.ProjectFile, theory: m.Theory) -> dict[str, Any]:
+    """What a version is shown and cited with, beyond its own file."""
+    return {
+        "theory_title": theory.title,
+        "theory_domain": theory.domain,
+        "authors": [p.model_dump(mode="json", exclude_defaults=True) for p in project.authors],
+        "publisher": project.publisher,
+        "project_title": project.title,
+    }
+
+
+# The BibTeX fields a formatted reference can show (citations/formatting.py: TEXT_FIELDS,
+# names and dates). Fields no style prints (abstract, keywords, file) may change freely.
+SHOWN_FIELDS = frozenset({
+    "title", "journaltitle", "journal", "booktitle", "volume", "number", "pages", "publisher",
+    "institution", "organization", "school", "address", "location", "edition", "note", "doi",
+    "url", "isbn", "series", "author", "editor", "year", "date", "month",
+})
+
+
+def reference_hash(ref: Reference) -> str:
+    data = {"@type": ref.type.lower(), **{k.lower(): " ".join(v.split())
+                                          for k, v in ref.raw.items()
+                                          if k.lower() in SHOWN_FIELDS}}
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode())
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+def version_citations(version: m.Version) -> list[str]:
+    """The BibTeX keys a version cites: in its Markdown fields and where it was published."""
+    keys = [k for _, text in iter_markdown(version) for k in cited_keys(text)]
+    return sorted(set(keys) | set(version.published_in))
+
+
 @dataclass
 class Lock:
     path: Path
@@ -45,10 +88,18 @@ class Lock:
         entry = self.versions.get(version_key(theory_id, number))
         return entry.get("hash") if entry else None
 
-    def record(self, version: m.Version) -> None:
+    def released_as(self, theory_id: str, number: int) -> dict[str, Any] | None:
+        entry = self.versions.get(version_key(theory_id, number))
+        return entry.get("released_as") if entry else None
+
+    def record(self, version: m.Version, theory: m.Theory, project: m.ProjectFile,
+               bibliography: Bibliography) -> None:
+        keys = [k for k in version_citations(version) if k in bibliography]
         self.versions[version_key(version.theory_id, version.number)] = {
             "hash": content_hash(version),
             **({"date": version.date} if version.date else {}),
+            "released_as": released_as(project, theory),
+            "references": {k: reference_hash(bibliography[k]) for k in keys},
         }
 
     def save(self) -> None:
@@ -80,9 +131,20 @@ def load_lock(root: Path, problems: Problems) -> Lock:
     return lock
 
 
-def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems) -> None:
-    """Released versions must match their lock entry; locked versions must still exist."""
+def _where_to_change(theory: m.Theory) -> str:
+    last = theory.versions[-1]
+    if last.status == m.Status.draft.value:
+        return f"make the change in the draft version, v{last.number}.yaml"
+    return (f"make the change in a new version: copy v{last.number}.yaml to "
+            f"v{last.number + 1}.yaml and set 'status: draft'")
+
+
+def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems,
+                 bibliography: Bibliography | None = None) -> None:
+    """Released versions must match their lock entry, and so must the references they cite;
+    locked versions must still exist."""
     seen: set[str] = set()
+    changed_refs: dict[str, list[str]] = {}
     for theory in theories.values():
         for version in theory.versions:
             key = version_key(theory.id, version.number)
@@ -106,10 +168,26 @@ def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems) 
                     f"version {version.number} of '{theory.id}' was released and is frozen, "
                     "but its content has changed",
                     "put back the released text (from your backup, or with git checkout) and "
-                    f"make the change in a new version: copy v{theory.versions[-1].number}.yaml "
-                    f"to v{theory.versions[-1].number + 1}.yaml and set 'status: draft'",
+                    + _where_to_change(theory),
                     line=1,
                 )
+            entry = lock.versions[key]
+            for ref_key, ref_hash in (entry.get("references") or {}).items():
+                if bibliography is not None and ref_key in bibliography and \
+                        reference_hash(bibliography[ref_key]) != ref_hash:
+                    changed_refs.setdefault(ref_key, []).append(key)
+    for ref_key, cited_by in sorted(changed_refs.items()):
+        assert bibliography is not None and bibliography.path is not None
+        problems.add(
+            bibliography.path,
+            f"the reference '{ref_key}' has changed since it was cited by released "
+            f"version{'s' if len(cited_by) > 1 else ''} {', '.join(cited_by)}, whose page and "
+            "citation would change",
+            "put the entry back as it was (from your backup, or with git checkout); to "
+            "correct it for new versions, add the corrected entry under a new key and cite "
+            "that key in the draft version",
+            line=bibliography[ref_key].line,
+        )
     for key in sorted(set(lock.versions) - seen):
         theory_id, _, number = key.partition("/")
         folder = lock.path.parent / "theories" / theory_id

@@ -27,9 +27,16 @@ def test_pandoc_citations(text, cites, in_text):
 @pytest.mark.parametrize("text", [
     "write to someone@example.org", "`@code` span", "```\n[@fenced]\n```",
     "[a link](http://x.org/@user)", "no citation here", "a trailing @ sign",
+    "Text.\n\n    [@indented_code]\n", "<!-- [@in_a_comment] -->", "- x\n\n  ```\n  [@f]\n  ```",
 ])
 def test_not_citations(text):
     assert cited_keys(text) == []
+
+
+def test_indented_content_that_is_not_code_still_cites():
+    text = ("- a list item\n\n    its second paragraph [@a]\n\n!!! note\n    admonition [@b]\n\n"
+            "A paragraph\n    lazily continued [@c]\n")
+    assert cited_keys(text) == ["a", "b", "c"]
 
 
 def test_citation_before_a_colon():

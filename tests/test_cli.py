@@ -42,7 +42,7 @@ def test_help_texts(cli):
 
 def test_no_command_prints_help(cli):
     code, out, _ = cli()
-    assert code == 2 and "validate" in out
+    assert code == 1 and "validate" in out  # a usage error, like any other
 
 
 def test_installed_console_script_reports_without_traceback(project):

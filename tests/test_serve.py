@@ -60,6 +60,15 @@ def test_serve_rebuilds_and_keeps_the_last_good_site(project: Path, tmp_path: Pa
              "title: Relationships build deep trust")
         wait_for(lambda: "Relationships build deep trust" in fetch(url), "the rebuild",
                  saved=project / "theories/demo/theory.yaml")
+        # A quote corrected: only the pages showing it are rendered again, and they show it.
+        edit(project / "evidence/interviews.yaml", "because we meet every week",
+             "because we meet every single week")
+        source = f"http://127.0.0.1:{port}/sources/p1/"
+        wait_for(lambda: "because we meet every single week" in fetch(source), "the quote",
+                 saved=project / "evidence/interviews.yaml")
+        assert "because we meet every single week" in fetch(
+            f"http://127.0.0.1:{port}/cmocs/demo-trust/")
+        assert "Relationships build deep trust" in fetch(url)  # kept from the last build
         edit(project / "evidence/interviews.yaml", "cmoc: demo-trust", "cmoc: nope")
         wait_for(lambda: "the CMOC 'nope' does not exist" in log.read_text(),
                  "the validation error", saved=project / "evidence/interviews.yaml")

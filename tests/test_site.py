@@ -76,12 +76,19 @@ def test_hand_written_page_cites_but_code_is_untouched(site):
     about = page(site, "about")
     assert "(Pawson and Tilley, 1997, p. 4)" in about
     assert "[@notakey]" in about and "[@alsonotakey]" in about
+    assert "[@indentednotakey]" in about and "<!-- a comment: [@commentnotakey] -->" in about
 
 
 def test_evidence_map(site):
     text = page(site, "evidence-map")
     assert "Only challenging evidence:" in text and "CMOC 2" in text  # demo-data
-    assert "✓1" in text
+    tables = re.findall(r"<table>.*?</table>", text, re.S)
+    assert len(tables) == 1  # one table per theory: the minimal project has one theory
+    header, *rows = re.findall(r"<tr>.*?</tr>", tables[0], re.S)
+    assert 'href="../cmocs/demo-trust/"' in header
+    source_rows = [r for r in rows if 'href="../sources/' in r]
+    assert source_rows and all("<td" in r for r in source_rows)
+    assert re.search(r"<td[^>]*>✓1\s*</td>", tables[0])
 
 
 def test_drafts_are_not_published(site):
@@ -222,3 +229,17 @@ def test_every_internal_link_of_the_bundled_site_resolves(bundled_site):
                 assert fragment in parse(dest).ids, f"{html_file.relative_to(bundled_site)}: {href}"
             checked += 1
     assert checked > 1000
+
+
+def test_every_cited_on_link_leads_to_a_page_that_cites_the_reference(bundled_site):
+    """The references' back-links: each page named under "Cited on" shows that citation."""
+    refs = bundled_site / "references" / "index.html"
+    text = refs.read_text(encoding="utf-8")
+    blocks = re.findall(r'<p class="lt-reference" id="(ref-[^"]+)">.*?</p>\s*'
+                        r'<p class="lt-cited-by">(.*?)</p>', text, re.S)
+    assert len(blocks) > 20
+    for anchor, cited_by in blocks:
+        for href, title in re.findall(r'<a href="([^"]+)">([^<]+)</a>', cited_by):
+            target = (refs.parent / href / "index.html").resolve()
+            assert f"#{anchor}" in article(target), (anchor, href)
+            assert not re.fullmatch(r"[a-z0-9_.-]+", title), (anchor, title)  # a title, not a key

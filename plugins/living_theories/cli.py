@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import os
 import re
 import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .problems import Problems
@@ -35,11 +37,34 @@ def _fail(problems: Problems, action: str = "") -> int:
 
 
 def _no_folder(folder: str) -> int | None:
-    if not Path(folder).is_dir():
-        print(f"error: the folder '{folder}' does not exist - give the folder that holds "
-              "theories/ and evidence/", file=sys.stderr)
-        return 1
-    return None
+    path = Path(folder)
+    if path.is_dir():
+        return None
+    what = "is a file, not a folder" if path.exists() else "does not exist"
+    print(f"error: '{folder}' {what} - give the folder that holds theories/ and evidence/",
+          file=sys.stderr)
+    return 1
+
+
+def _cannot_write(exc: OSError, folder: Path) -> int:
+    """A folder that cannot be created or written: say why in one line (not a bug)."""
+    place = Path(exc.filename) if exc.filename else folder
+    blocker = next((p for p in [place, *place.parents] if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        why = f"'{blocker}' is a file, not a folder"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        why = "you do not have permission to write there"
+    elif exc.errno == errno.ENOENT:
+        why = "a folder cannot be created there"
+    elif exc.errno == errno.EROFS:
+        why = "that place is read-only"
+    elif exc.errno == errno.ENOSPC:
+        why = "the disk is full"
+    else:
+        why = (exc.strerror or str(exc)).lower()
+    print(f"error: cannot write to '{folder}': {why} - choose a folder you can write to, "
+          "e.g. one inside your home folder", file=sys.stderr)
+    return 1
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -57,12 +82,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     from .schema import write_schemas
 
-    for path in write_schemas(Path(args.out)):
+    try:
+        written = write_schemas(Path(args.out))
+    except OSError as exc:
+        return _cannot_write(exc, Path(args.out))
+    for path in written:
         print(f"wrote {path}")
     return 0
 
 
 def cmd_release(args: argparse.Namespace) -> int:
+    if (code := _no_folder(args.dir)) is not None:
+        return code
     root = Path(args.dir)
     project, problems = load_project(root)
     theory = project.graph.theories.get(args.theory)
@@ -97,7 +128,8 @@ def cmd_release(args: argparse.Namespace) -> int:
     released = []
     for version in theory.versions:
         if project.lock.hash_of(theory.id, version.number) is None:
-            project.lock.record(version)
+            project.lock.record(version, theory, project.graph.corpus.project,
+                                project.bibliography)
             released.append(version)
     project.lock.save()
     for version in released:
@@ -110,6 +142,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from .history import diff_versions, format_terminal
 
+    if (code := _no_folder(args.dir)) is not None:
+        return code
     project, problems = load_project(args.dir)
     if problems:
         return _fail(problems)
@@ -137,6 +171,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _import_source(args: argparse.Namespace) -> tuple[Project, Path] | int:
     """The valid project and the file to import, or the exit code after saying what is
     wrong (imports start only from a project that passes validate)."""
+    if (code := _no_folder(args.dir)) is not None:
+        return code
     project, problems = load_project(Path(args.dir))
     if problems:
         return _fail(problems, "; fix these before importing")
@@ -231,6 +267,8 @@ def cmd_export_cmocs(args: argparse.Namespace) -> int:
         write_table(out, template_rows())
         print(f"wrote the CMOC table template to {out}")
         return 0
+    if (code := _no_folder(args.dir)) is not None:
+        return code
     project, problems = load_project(args.dir)
     if problems:
         return _fail(problems)
@@ -245,10 +283,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 
     dest = Path(args.dir)
     try:
-        files = new_project(dest, args.name)
+        files = new_project(dest, args.name)  # leaves nothing behind when it fails
     except ScaffoldError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        return _cannot_write(exc, dest)
     print(f"created a theory site in {dest} ({len(files)} files). Next:\n"
           f"  cd {shlex.quote(str(dest))}\n"
           "  mkdocs serve              # see it at http://127.0.0.1:8000\n"
@@ -259,6 +299,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_export_markdown(args: argparse.Namespace) -> int:
     from .export import export_markdown
 
+    if (code := _no_folder(args.dir)) is not None:
+        return code
     root = Path(args.dir)
     project, problems = load_project(root)
     if problems:
@@ -292,8 +334,17 @@ def _write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's messages, but exit 1 for a usage error: every mistake a user can make
+    exits 1; 2 is kept for bugs. Sub-command parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="living-theories",
         description="Publish realist programme theories - their CMOCs, evidence and version "
         "history - as a website. Start with 'living-theories new FOLDER'; check your files "
@@ -399,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return 1  # like any other usage error
     try:
         return args.func(args)
     except KeyboardInterrupt:

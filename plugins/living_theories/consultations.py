@@ -63,11 +63,18 @@ def changes_citing(graph: TheoryGraph, evidence_ids: set[str]) -> list[tuple[m.T
 
 
 def summary_of(cmoc: m.CMOC) -> str:
+    """One line for a CMOC. An absent mechanism or negative outcome is marked as the diagrams
+    mark it ("No: ", "(−) "): without it an M-/O- CMOC would read as its opposite."""
     if cmoc.narrative:
         return " ".join(cmoc.narrative.split())
-    parts = [("C", cmoc.contexts), ("M resource", cmoc.mechanism_resources),
-             ("M reasoning", cmoc.mechanism_reasonings), ("O", cmoc.outcomes)]
-    return "; ".join(f"{name}: {' / '.join(items)}" for name, items in parts if items)
+    no = "No: " if cmoc.mechanism == m.Mechanism.absent.value else ""
+    minus = "(−) " if cmoc.outcome == m.Direction.negative.value else ""
+    # The absence is marked on the resource; on the reasoning if the CMOC names no resource.
+    parts = [("C", "", cmoc.contexts), ("M resource", no, cmoc.mechanism_resources),
+             ("M reasoning", "" if cmoc.mechanism_resources else no,
+              cmoc.mechanism_reasonings), ("O", minus, cmoc.outcomes)]
+    return "; ".join(f"{name}: {' / '.join(mark + item for item in items)}"
+                     for name, mark, items in parts if items)
 
 
 def feedback_template(graph: TheoryGraph, round_: m.Source) -> str:

@@ -18,7 +18,7 @@ import yaml
 from .citations.formatting import Citer
 from .citations.markdown import render_static
 from .citations.syntax import find_citations
-from .pages import REFERENCES, Options, page_url, site_files
+from .pages import REFERENCES, Options, page_title, page_url, site_files
 from .project import Project
 
 ASSETS = Path(__file__).parent / "assets"
@@ -97,14 +97,19 @@ def export_markdown(project: Project, out: Path, config_file: Path,
                   config_file.parent)
     hand_written = {p.relative_to(docs).as_posix(): p for p in sorted(docs.rglob("*"))
                     if p.is_file()} if docs.is_dir() else {}
-    extra = {path: [c.key for cit in find_citations(f.read_text(encoding="utf-8"))
-                    for c in cit.cites if c.key in project.bibliography]
-             for path, f in hand_written.items() if path.endswith(".md")}
+    extra = {}
+    for path, f in hand_written.items():
+        if path.endswith(".md"):
+            text = f.read_text(encoding="utf-8")
+            keys = [c.key for cit in find_citations(text) for c in cit.cites
+                    if c.key in project.bibliography]
+            if keys:
+                extra[path] = (page_title(text, path), keys)
     options = Options(include_drafts=review or bool(options_in.get("include_drafts")),
                       home="index.md" not in hand_written,
                       base_url=project.graph.corpus.project.url or config.get("site_url"))
-    pages, downloads = site_files(project, options, citer, {k: v for k, v in extra.items()
-                                                            if v}, config.get("site_name", ""))
+    generated = site_files(project, options, citer, extra, config.get("site_name", ""))
+    pages, downloads = generated.pages, generated.downloads
     if out.exists():
         shutil.rmtree(out)
     target = out / "docs"

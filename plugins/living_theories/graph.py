@@ -21,6 +21,23 @@ from .loading import Corpus
 from .problems import Problems, YamlPath
 
 PUBLIC = m.Visibility.public.value
+EVIDENCE = "this evidence record"
+
+
+def _unreadable(bib: Bibliography, problems: Problems) -> bool:
+    """Whether the bibliography file exists but could not be read as text at all (its own
+    error is reported): then no citation key can be checked against it."""
+    if bib.path is None or bib.entries:
+        return False
+    if str(bib.path) in problems.unreadable:
+        return True
+    try:  # a bibliography with no entries: empty, or not text (e.g. not UTF-8)
+        bib.path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        return False
+    except (OSError, UnicodeDecodeError):
+        return True
+    return False
 
 
 @dataclass
@@ -124,6 +141,7 @@ class _Checker:
     def __init__(self, graph: TheoryGraph, problems: Problems):
         self.g = graph
         self.problems = problems
+        self.bib_unreadable = _unreadable(graph.bibliography, problems)
 
     def at(self, where: tuple[str, YamlPath] | None, sub: YamlPath, message: str,
            hint: str) -> None:
@@ -134,16 +152,32 @@ class _Checker:
             hint: str) -> bool:
         if value in known:
             return True
+        if known is self.g.bibliography.entries and self.bib_unreadable:
+            return False  # the bibliography's own problem was reported; keys can't be checked
         if value in self.g.corpus.invalid_ids:
             return False  # the record itself failed validation and was reported
         self.at(where, sub, f"{kind} '{value}' does not exist", hint)
         return False
 
     def public_needs(self, where: Any, sub: YamlPath, owner_public: bool, record: Any,
-                     what: str) -> None:
-        if owner_public and record is not None and getattr(record, "visibility", PUBLIC) != PUBLIC:
-            self.at(where, sub, f"a public record refers to the internal {what}",
-                    f"make the {what} public, or this record 'visibility: internal'")
+                     what: str, owner: str) -> None:
+        """A public record may not lean on an internal one. `owner` names the record that
+        refers (e.g. "this evidence record"); "" for a version or CMOC, which has no
+        visibility of its own (its theory's applies)."""
+        if not owner_public or record is None or getattr(record, "visibility", PUBLIC) == PUBLIC:
+            return
+        name = f"{what} '{record.id}'"
+        defined = getattr(record, "_where", None)
+        if defined:
+            name += f" (in {self.problems.display(defined[0])})"
+        make_public = f"make the {what} public by removing its 'visibility: internal'"
+        if owner:
+            message = f"{owner} is public but refers to the internal {name}"
+            hint = f"{make_public}, or set 'visibility: internal' on {owner}"
+        else:
+            message = f"this version of a public theory refers to the internal {name}"
+            hint = f"remove this reference, or {make_public}"
+        self.at(where, sub, message, hint)
 
     # Each check below covers one kind of record.
 
@@ -183,8 +217,9 @@ class _Checker:
             if self.ref(where, ("substantive_theories", i), "the substantive theory", sid,
                         self.g.substantive, "define it in theories/project.yaml"):
                 self.public_needs(where, ("substantive_theories", i), public,
-                                  self.g.substantive[sid], "substantive theory")
-        if not theory.versions:
+                                  self.g.substantive[sid], "substantive theory", "this theory")
+        failed = any(t == theory.id for t, _ in self.g.corpus.invalid_versions)
+        if not theory.versions and not failed:  # a version that failed was reported itself
             self.at(where, (), f"the theory '{theory.id}' has no versions",
                     f"add theories/{theory.id}/v1.yaml")
         self.version_order(theory)
@@ -234,7 +269,7 @@ class _Checker:
                             "context", ctx, self.g.contexts, "define it in "
                             "theories/project.yaml"):
                     self.public_needs(where, base + ("overarching_contexts", j), public,
-                                      self.g.contexts[ctx], "overarching context")
+                                      self.g.contexts[ctx], "overarching context", "")
             self.evidence_refs(where, base + ("evidence",), cmoc.evidence, public)
             lineage = cmoc.lineage
             if lineage is None:
@@ -269,7 +304,7 @@ class _Checker:
             if self.ref(where, sub + (j,), "the evidence", eid, self.g.corpus.evidence,
                         "check the id against evidence/*.yaml"):
                 self.public_needs(where, sub + (j,), public, self.g.corpus.evidence[eid],
-                                  "evidence")
+                                  "evidence", "")
 
     def sources(self) -> None:
         bib = self.g.bibliography.entries
@@ -299,7 +334,7 @@ class _Checker:
             source = self.g.corpus.sources.get(ev.source)
             if self.ref(where, ("source",), "the source", ev.source, self.g.corpus.sources,
                         "define it under 'sources:' in an evidence/*.yaml file"):
-                self.public_needs(where, ("source",), public, source, "source")
+                self.public_needs(where, ("source",), public, source, "source", EVIDENCE)
                 groups = {g.lower() for g in source.groups}
                 if ev.group and groups and ev.group.lower() not in groups:
                     self.at(where, ("group",), f"'{ev.group}' is not one of the round's "
@@ -316,19 +351,22 @@ class _Checker:
                                             self.g.cmocs, "check the id against the CMOCs "
                                             "in theories/*/v*.yaml"):
                     theory = self.g.cmocs[target.cmoc][0].theory
-                    self.public_needs(where, sub + ("cmoc",), public, theory, "theory")
+                    self.public_needs(where, sub + ("cmoc",), public, theory, "theory", EVIDENCE)
                 if target.context and self.ref(where, sub + ("context",), "the overarching "
                                                "context", target.context, self.g.contexts,
                                                "define it in theories/project.yaml"):
                     self.public_needs(where, sub + ("context",), public,
-                                      self.g.contexts[target.context], "overarching context")
+                                      self.g.contexts[target.context], "overarching context",
+                                      EVIDENCE)
                 if target.theory and self.ref(where, sub + ("theory",), "the theory",
                                               target.theory, self.g.theories,
                                               "check the theory id"):
                     self.public_needs(where, sub + ("theory",), public,
-                                      self.g.theories[target.theory], "theory")
+                                      self.g.theories[target.theory], "theory", EVIDENCE)
 
     def citations(self) -> None:
+        if self.bib_unreadable:
+            return
         bib = self.g.bibliography.entries
         for where, sub, text in markdown_texts(self.g):
             for key in cited_keys(text):

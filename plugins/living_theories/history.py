@@ -30,6 +30,10 @@ def word_diff(old: str, new: str) -> list[Segment]:
     if old == new:
         return [("equal", new)] if new else []
     a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
+    # Compare words without the spaces after them: the last word of a text has none, so
+    # "decisions" and "decisions " (followed by more words) must still match.
+    matcher = difflib.SequenceMatcher(None, [t.rstrip() for t in a], [t.rstrip() for t in b],
+                                      autojunk=False)
     out: list[Segment] = []
 
     def add(op: str, text: str) -> None:
@@ -40,12 +44,20 @@ def word_diff(old: str, new: str) -> list[Segment]:
         else:
             out.append((op, text))
 
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    opcodes = matcher.get_opcodes()
+    for n, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op == "equal":
-            add("equal", "".join(b[j1:j2]))
+            text = "".join(b[j1:j2])
+            if n + 1 < len(opcodes) and opcodes[n + 1][0] == "delete":
+                # "A B" -> "A": keep the space the old text had before the deleted words
+                text = text.rstrip() + a[i2 - 1][len(a[i2 - 1].rstrip()):]
+            add("equal", text)
             continue
         if op in ("delete", "replace"):
-            add("delete", "".join(a[i1:i2]))
+            deleted = "".join(a[i1:i2])
+            if op == "replace" and re.match(r"\w", deleted[-1:]) and re.match(r"\w", b[j1]):
+                deleted += " "  # "clear" then "shared" at a text's end must not run together
+            add("delete", deleted)
         if op in ("insert", "replace"):
             add("insert", "".join(b[j1:j2]))
     return out

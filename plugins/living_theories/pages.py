@@ -8,11 +8,13 @@ fields go through `md`, which keeps Markdown and citations but escapes raw HTML 
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import posixpath
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -59,10 +61,18 @@ RELATIONS = {
 class Page:
     path: str  # where the page lives in the site, e.g. "cmocs/being-clear-vision.md"
     title: str
-    content: str  # Markdown
+    # The Markdown, or how to render it: rendered when first asked for, so that a rebuild can
+    # reuse an unchanged page's Markdown instead (see `site_files`).
+    body: str | Callable[[], str]
     source: str | None = None  # the YAML file it was generated from (for an edit link)
     in_nav: bool = False
     canonical: str | None = None  # the page search engines should prefer (a newer version)
+
+    @property
+    def content(self) -> str:
+        if callable(self.body):
+            self.body = self.body()
+        return self.body
 
     def markdown(self) -> str:
         """The page as a Markdown file, its title in front matter. Themes print the title in
@@ -203,6 +213,21 @@ def relative(from_path: str, to_path: str) -> str:
     return rel + ("#" + frag if frag else "")
 
 
+_FRONT_TITLE = re.compile(r"\A---\s*\n(?:.*\n)*?title:\s*(.+?)\s*\n(?:.*\n)*?---\s*\n")
+_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+
+
+def page_title(markdown: str, path: str) -> str:
+    """A hand-written page's title as MkDocs shows it: front matter, first heading, or name."""
+    found = _FRONT_TITLE.match(markdown) or _HEADING.search(markdown)
+    if found:
+        return found.group(1).strip("'\"")
+    stem = posixpath.splitext(posixpath.basename(path))[0]
+    if stem == "index":
+        stem = posixpath.basename(posixpath.dirname(path)) or "Home"
+    return stem.replace("-", " ").replace("_", " ").capitalize()
+
+
 # --- What the site shows ----------------------------------------------------------------------
 
 
@@ -212,7 +237,8 @@ class Site:
 
     project: Project
     options: Options = field(default_factory=Options)
-    extra_citations: dict[str, list[str]] = field(default_factory=dict)  # page -> keys
+    # Hand-written pages: path -> (title, cited keys), for the references' "cited on" links.
+    extra_citations: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
 
     @property
     def g(self):
@@ -261,8 +287,18 @@ class Site:
 
     @cached_property
     def evidence(self) -> dict[str, m.Evidence]:
+        """Public evidence from public sources that bears on something published (evidence
+        about a draft CMOC only would tell of the draft)."""
+        theories = {t.id for t in self.theories}
+        contexts = {c.id for c in self.contexts}
+
+        def published(t: m.BearsOn) -> bool:
+            return (t.cmoc in self.cmocs if t.cmoc else t.theory in theories if t.theory
+                    else t.context in contexts)
+
         return {k: e for k, e in self.g.corpus.evidence.items()
-                if e.visibility == m.Visibility.public.value and e.source in self.sources}
+                if e.visibility == m.Visibility.public.value and e.source in self.sources
+                and any(published(t) for t in e.bears_on)}
 
     @cached_property
     def contexts(self) -> list[m.OverarchingContext]:
@@ -299,13 +335,13 @@ class Site:
             keys += [k for _, t in iter_markdown(source) for k in cited_keys(t)]
             for ev in self.evidence_from(source.id):
                 keys += [k for _, t in iter_markdown(ev) for k in cited_keys(t)]
-            add(keys, source_path(source.id), source.name)
+            add(keys, source_path(source.id), self.source_name(source))
         ctx_keys = [k for c in self.contexts for _, t in iter_markdown(c) for k in cited_keys(t)]
         add(ctx_keys, CONTEXTS, "Overarching contexts")
         for st in self.g.corpus.project.substantive_theories:
             add(list(st.references), CONTEXTS, "Substantive theory")
-        for path, keys in self.extra_citations.items():
-            add(keys, path, path)
+        for path, (title, keys) in self.extra_citations.items():
+            add(keys, path, title)
         return {k: sorted(v.items(), key=lambda kv: kv[1]) for k, v in out.items()}
 
     def url(self, path: str) -> str | None:
@@ -317,8 +353,23 @@ class Site:
         """A page's full address, or its address relative to the site's root."""
         return self.url(path) or page_url(path)
 
+    def as_released(self, theory: m.Theory, version: m.Version
+                    ) -> tuple[m.Theory, m.ProjectFile]:
+        """The theory and project as a released version was released with (its title and
+        authors stay as they were cited); for drafts and older locks, as they are now."""
+        project = self.g.corpus.project
+        was = self.project.lock.released_as(theory.id, version.number)
+        if not was:
+            return theory, project
+        return (theory.model_copy(update={"title": was["theory_title"],
+                                          "domain": was.get("theory_domain")}),
+                project.model_copy(update={
+                    "authors": [m.Person(**a) for a in was.get("authors", [])],
+                    "publisher": was.get("publisher"), "title": was.get("project_title")}))
+
     def citation_item(self, theory: m.Theory, version: m.Version) -> dict[str, Any]:
-        return csl_item(self.g.corpus.project, theory, version,
+        theory, project = self.as_released(theory, version)
+        return csl_item(project, theory, version,
                         self.url(version_path(theory.id, version.number)),
                         self.project.lock.hash_of(theory.id, version.number))
 
@@ -443,6 +494,10 @@ class Renderer:
     def __init__(self, site: Site):
         self.site = site
 
+    def later(self, template: str, path: str, **context: Any) -> Callable[[], str]:
+        """The page's rendering, to run when its Markdown is needed."""
+        return functools.partial(self.render, template, path, **context)
+
     def render(self, template: str, path: str, **context: Any) -> str:
         def url(target: str) -> Markup:
             return Markup(relative(path, target))
@@ -475,7 +530,7 @@ def _where(record: Any) -> str | None:
 
 
 def generate(project: Project, options: Options | None = None,
-             extra_citations: dict[str, list[str]] | None = None,
+             extra_citations: dict[str, tuple[str, list[str]]] | None = None,
              bibliography: list[tuple[str, str]] | None = None,
              citer: Citer | None = None, site: Site | None = None) -> list[Page]:
     """Every generated page. `bibliography` is the formatted (key, HTML) list, in style order;
@@ -485,22 +540,23 @@ def generate(project: Project, options: Options | None = None,
     r = Renderer(site)
     pages: list[Page] = []
     if site.options.home:
-        pages.append(Page("index.md", "Home", r.render("home.md.j2", "index.md"), in_nav=True))
-    pages.append(Page(THEORIES, "Theories", r.render("theories.md.j2", THEORIES), in_nav=True))
+        pages.append(Page("index.md", "Home", r.later("home.md.j2", "index.md"), in_nav=True))
+    pages.append(Page(THEORIES, "Theories", r.later("theories.md.j2", THEORIES), in_nav=True))
     link_of = {cid: cmoc_path(cid) for cid in site.cmocs}
     for theory in site.theories:
         current, latest = site.current(theory), site.latest_released(theory)
         path = theory_path(theory.id)
-        pages.append(Page(path, theory.title, r.render(
+        pages.append(Page(path, theory.title, r.later(
             "version.md.j2", path, theory=theory, version=current, is_index=True,
             latest=latest, cite=site.cite(theory, current, path, citer),
             diagram_of=theory_diagram(current, link_of)), _where(theory)))
         for version in site.versions(theory):
             path = version_path(theory.id, version.number)
             superseded = latest is not None and latest.number > version.number
+            frozen, _ = site.as_released(theory, version)  # as it was released
             pages.append(Page(
-                path, f"{theory.title}, version {version.number}", r.render(
-                    "version.md.j2", path, theory=theory, version=version, is_index=False,
+                path, f"{frozen.title}, version {version.number}", r.later(
+                    "version.md.j2", path, theory=frozen, version=version, is_index=False,
                     latest=latest, cite=site.cite(theory, version, path, citer),
                     diagram_of=theory_diagram(version, link_of)),
                 _where(version),
@@ -508,7 +564,7 @@ def generate(project: Project, options: Options | None = None,
         versions = site.versions(theory)
         path = history_path(theory.id)
         pairs = [(a.number, b.number) for i, a in enumerate(versions) for b in versions[i + 1:]]
-        pages.append(Page(path, f"{theory.title}: history", r.render(
+        pages.append(Page(path, f"{theory.title}: history", r.later(
             "history.md.j2", path, theory=theory, versions=versions,
             rounds=site.rounds(theory),
             lineage=lineage_diagram(versions, site.g.lineage, link_of),
@@ -519,63 +575,73 @@ def generate(project: Project, options: Options | None = None,
             path = compare_path(theory.id, a, b)
             d = diff_versions(site.g, theory, versions[a - 1], versions[b - 1])
             pages.append(Page(path, f"{theory.title}: version {a} and version {b}",
-                              r.render("compare.md.j2", path, theory=theory, d=d)))
+                              r.later("compare.md.j2", path, theory=theory, d=d)))
     feedback_ids = {e.id for e in site.evidence.values() if site.is_feedback(e)}
     for cid, occurrences in site.cmocs.items():
         latest = occurrences[-1]
         path = cmoc_path(cid)
-        pages.append(Page(path, latest.cmoc.title or latest.cmoc.label or cid, r.render(
+        pages.append(Page(path, latest.cmoc.title or latest.cmoc.label or cid, r.later(
             "cmoc.md.j2", path, cid=cid, occurrences=occurrences, occ=latest,
             feedback_ids=feedback_ids,
             diagram_of=cmoc_diagram(latest.cmoc), lineage=site.g.lineage(latest.version,
                                                                           latest.cmoc)),
             _where(latest.version)))
     pages.append(Page(CONSULTATIONS, "Consultation rounds",
-                      r.render("consultations.md.j2", CONSULTATIONS), in_nav=True))
+                      r.later("consultations.md.j2", CONSULTATIONS), in_nav=True))
     for round_ in site.consultation_rounds:
         path = round_path(round_.id)
         feedback = site.evidence_from(round_.id)
-        pages.append(Page(path, site.source_name(round_), r.render(
+        pages.append(Page(path, site.source_name(round_), r.later(
             "round.md.j2", path, round=round_, reviewed=site.reviewed(round_),
             feedback=feedback,
             changed_because=consultations.changes_citing(site.g, {e.id for e in feedback})),
             _where(round_)))
         path = pack_path(round_.id)
-        pages.append(Page(path, f"{site.source_name(round_)}: consultation pack", r.render(
+        pages.append(Page(path, f"{site.source_name(round_)}: consultation pack", r.later(
             "pack.md.j2", path, round=round_, reviewed=site.reviewed(round_), link_of={},
             theory_diagram=theory_diagram, hash_of=project.lock.hash_of), _where(round_)))
-    pages.append(Page(SOURCES, "Sources", r.render("sources.md.j2", SOURCES), in_nav=True))
+    pages.append(Page(SOURCES, "Sources", r.later("sources.md.j2", SOURCES), in_nav=True))
     for source in site.sources.values():
         path = source_path(source.id)
-        pages.append(Page(path, site.source_name(source), r.render("source.md.j2", path,
+        pages.append(Page(path, site.source_name(source), r.later("source.md.j2", path,
                                                                     source=source),
                           _where(source)))
-    pages.append(Page(CONTEXTS, "Overarching contexts", r.render("contexts.md.j2", CONTEXTS),
+    pages.append(Page(CONTEXTS, "Overarching contexts", r.later("contexts.md.j2", CONTEXTS),
                       _where(site.g.corpus.project) or None, in_nav=True))
-    pages.append(Page(EVIDENCE_MAP, "Evidence map", r.render("evidence_map.md.j2",
+    pages.append(Page(EVIDENCE_MAP, "Evidence map", r.later("evidence_map.md.j2",
                                                              EVIDENCE_MAP, **evidence_map(site)),
                       in_nav=True))
-    pages.append(Page(REFERENCES, "References", r.render(
+    pages.append(Page(REFERENCES, "References", r.later(
         "references.md.j2", REFERENCES, bibliography=bibliography or []), in_nav=True))
     return pages
 
 
 def evidence_map(site: Site) -> dict[str, Any]:
-    """Sources x CMOCs of the current versions: counts by role, and the CMOCs that stand out."""
-    columns = [(t, c) for t in site.theories for c in site.current(t).cmocs]
+    """Sources x CMOCs of each theory's current version (one table per theory, so a table
+    never grows with the whole corpus): counts by role, and the CMOCs that stand out."""
     cells: dict[tuple[str, str], Counter] = defaultdict(Counter)
     totals: dict[str, Counter] = defaultdict(Counter)
-    for _, cmoc in columns:
-        for ev, target in site.evidence_on(cmoc.id):
-            cells[(ev.source, cmoc.id)][target.role] += 1
-            totals[cmoc.id][target.role] += 1
-    rows = [s for s in site.sources.values() if any((s.id, c.id) in cells for _, c in columns)]
-    rows.sort(key=lambda s: (list(SOURCE_KINDS).index(s.kind), s.name))
-    unsupported = [(t, c) for t, c in columns if not totals[c.id]]
-    challenged = [(t, c) for t, c in columns if totals[c.id] and
-                  set(totals[c.id]) == {"challenges"}]
-    return {"columns": columns, "cells": cells, "rows": rows, "totals": totals,
-            "unsupported": unsupported, "challenged": challenged}
+    sections, unsupported, challenged = [], [], []
+    kind_order = {k: i for i, k in enumerate(SOURCE_KINDS)}
+    for theory in site.theories:
+        version = site.current(theory)
+        row_ids: set[str] = set()
+        for cmoc in version.cmocs:
+            for ev, target in site.evidence_on(cmoc.id):
+                cells[(ev.source, cmoc.id)][target.role] += 1
+                totals[cmoc.id][target.role] += 1
+                row_ids.add(ev.source)
+            if not totals[cmoc.id]:
+                unsupported.append((theory, cmoc))
+            elif set(totals[cmoc.id]) == {"challenges"}:
+                challenged.append((theory, cmoc))
+        rows = sorted((site.sources[s] for s in row_ids),
+                      key=lambda s: (kind_order.get(s.kind, len(kind_order)), s.name))
+        sections.append({"theory": theory, "version": version, "columns": version.cmocs,
+                         "rows": rows})
+    return {"sections": sections, "cells": cells, "totals": totals,
+            "unsupported": unsupported, "challenged": challenged,
+            "unsupported_ids": {c.id for _, c in unsupported}}
 
 
 def downloads(project: Project, options: Options | None = None,
@@ -591,12 +657,10 @@ def downloads(project: Project, options: Options | None = None,
             released.append((theory, version))
             base = version_dir(theory.id, version.number)
             item = site.citation_item(theory, version)
-            urls = {"self": site.address(version_path(theory.id, version.number))}
-            urls.update({f"cmoc:{c.id}": site.address(cmoc_path(c.id)) for c in version.cmocs})
-            urls.update({f"evidence:{ev.id}": site.address(source_path(ev.source)) + f"#{ev.id}"
-                         for ev in site.evidence.values()})
-            data = theory_json(site.g, theory, version,
-                               project.lock.hash_of(theory.id, version.number), urls)
+            frozen, _ = site.as_released(theory, version)
+            data = theory_json(site.g, frozen, version,
+                               project.lock.hash_of(theory.id, version.number),
+                               functools.partial(_address_of, site, theory.id, version.number))
             out += [Download(base + "cite.bib", bibtex(item)),
                     Download(base + "cite.ris", ris(item)),
                     Download(base + "cite.json", dumps([item])),
@@ -612,15 +676,50 @@ def downloads(project: Project, options: Options | None = None,
     return out
 
 
+def _address_of(site: Site, theory_id: str, number: int, what: str) -> str | None:
+    """Addresses for theory.json: "self", "cmoc:<id>" or "evidence:<id>"."""
+    kind, _, rid = what.partition(":")
+    if kind == "self":
+        return site.address(version_path(theory_id, number))
+    if kind == "cmoc":
+        return site.address(cmoc_path(rid))
+    ev = site.evidence.get(rid)
+    return site.address(source_path(ev.source)) + f"#{ev.id}" if ev else None
+
+
+@dataclass
+class Generated:
+    """Everything generated for a site."""
+
+    pages: list[Page]
+    downloads: list[Download]
+    bibliography: list[tuple[str, str]]  # (key, formatted HTML) of every cited reference
+
+
 def site_files(project: Project, options: Options, citer: Citer,
-               extra_citations: dict[str, list[str]],
-               site_name: str = "") -> tuple[list[Page], list[Download]]:
+               extra_citations: dict[str, tuple[str, list[str]]], site_name: str = "",
+               previous: Generated | None = None,
+               changed: Container[str] | None = None) -> Generated:
     """Everything generated for a site: pages (with the bibliography of every cited
-    reference) and downloads. Used by the MkDocs plugin and by export-markdown alike."""
+    reference) and downloads. Used by the MkDocs plugin and by export-markdown alike.
+
+    With `previous` (the last build's) and `changed` (the pages an edit changed, see
+    rebuilds.py), only the changed pages are rendered again; the rest, the bibliography and
+    the downloads are the previous ones."""
     site = Site(project, options, extra_citations)
-    keys = list(site.citing_pages)  # format only what is cited: formatting is costly
-    citer.prepare(keys)
-    bibliography = citer.format([((Cite(k),), False) for k in keys]).references if keys else ()
+    if previous is not None and changed is not None:
+        bibliography = previous.bibliography
+    else:
+        keys = list(site.citing_pages)  # format only what is cited: formatting is costly
+        citer.prepare(keys)
+        bibliography = list(citer.format([((Cite(k),), False) for k in keys]).references
+                            if keys else ())
     # One Site for all: which records are published, and who cites what, is worked out once.
-    return (generate(project, options, extra_citations, list(bibliography), citer, site),
-            downloads(project, options, site_name, site))
+    pages = generate(project, options, extra_citations, bibliography, citer, site)
+    if previous is None or changed is None:
+        return Generated(pages, downloads(project, options, site_name, site), bibliography)
+    before = {page.path: page for page in previous.pages}
+    for page in pages:
+        if page.path not in changed and page.path in before:
+            page.body = before[page.path].content
+    return Generated(pages, previous.downloads, bibliography)

@@ -27,8 +27,9 @@ from .citations.formatting import Citer, StyleError
 from .citations.markdown import CitationsExtension
 from .citations.syntax import find_citations
 from .export import ASSET_DIR, ASSETS, NEEDED_EXTENSIONS, nav_paths
-from .pages import REFERENCES, Options, page_url, site_files
+from .pages import REFERENCES, Generated, Options, page_title, page_url, site_files
 from .project import BIBLIOGRAPHY, Project, load_project
+from .rebuilds import pages_changed
 
 log = get_plugin_logger(__name__)
 
@@ -70,6 +71,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.timings: dict[str, float] = {}
         self._citations_before = 0.0
         self.canonical: dict[str, str] = {}
+        # The last build's pages, and what they were made from, for `mkdocs serve` rebuilds.
+        self._generated: Generated | None = None
+        self._made_from: tuple[Project, Options, dict] | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup keeps this object across `mkdocs serve` rebuilds, so the
@@ -149,18 +153,25 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
 
     def _on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.project is not None and self.citer is not None
-        extra: dict[str, list[str]] = {}
+        extra: dict[str, tuple[str, list[str]]] = {}
         for file in files.documentation_pages():
             keys = self._check_citations(file, Path(config.docs_dir).name)
             if keys:
-                extra[file.src_uri] = keys
+                extra[file.src_uri] = (page_title(file.content_string, file.src_uri), keys)
         project_meta = self.project.graph.corpus.project
         comments = {k: v for k, v in (("mailto", self.config.feedback_mailto),
                                       ("form", self.config.feedback_form)) if v}
         options = Options(include_drafts=self.review, comments=comments,
                           home=files.get_file_from_path("index.md") is None,
                           base_url=project_meta.url or config.site_url or None)
-        pages, downloads = site_files(self.project, options, self.citer, extra, config.site_name)
+        changed = None
+        if self._made_from is not None and self._made_from[1:] == (options, extra):
+            changed = pages_changed(self._made_from[0], self.project)
+        generated = site_files(self.project, options, self.citer, extra, config.site_name,
+                               self._generated, changed)
+        if self.command == "serve":
+            self._generated, self._made_from = generated, (self.project, options, extra)
+        pages, downloads = generated.pages, generated.downloads
         self.canonical = {}
         listed = nav_paths(config.nav) if config.nav else None
         for page in pages:

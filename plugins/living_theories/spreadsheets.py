@@ -9,6 +9,7 @@ sheet, row and column; `plan_import` returns the files to write, and writes noth
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
@@ -71,42 +72,106 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if isinstance(value, dt.datetime):  # Excel stores dates as date-times
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds" if value.second else "minutes")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
     return str(value).replace("\r\n", "\n").strip()
+
+
+def _formula(value: Any) -> str | None:
+    """The text of a formula as openpyxl gives it (a string, or an array formula)."""
+    text = getattr(value, "text", value)
+    return text if isinstance(text, str) and text.startswith("=") else None
+
+
+def _read_workbook(path: Path) -> tuple[list[tuple[str, list[list[Any]], dict]], str | None]:
+    """(sheet, rows, {(row, column): formula}) per sheet, or why the file cannot be opened.
+
+    Values are the ones Excel saved with each formula; a formula with no saved value (a file
+    written by a program that does not calculate) is listed, so it is reported and not read
+    as an empty cell."""
+    import openpyxl
+
+    try:
+        values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        return [], str(exc)
+    tables = []
+    for sheet, raw in zip(values.worksheets, formulas.worksheets, strict=True):
+        cells = [list(r) for r in sheet.iter_rows()]
+        rows = [[cell.value for cell in r] for r in cells]
+        unsaved: dict[tuple[int, int], str] = {}
+        for r, raw_row in enumerate(raw.iter_rows(values_only=True)):
+            for c, value in enumerate(raw_row):
+                formula = _formula(value)
+                saved = r < len(cells) and c < len(cells[r]) and (
+                    cells[r][c].value is not None or cells[r][c].data_type == "str")
+                if formula and not saved:  # type "str" and no value: the formula gave ""
+                    unsaved[(r, c)] = formula
+        tables.append((sheet.title, rows, unsaved))
+    values.close()
+    formulas.close()
+    return tables, None
+
+
+def _letter(index: int) -> str:
+    """The spreadsheet column letter of a 0-based index: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _delimiter(text: str) -> str:
+    """',' - or ';' / tab when the header only makes sense split on it (Excel writes ';' in
+    countries where ',' is the decimal mark)."""
+    first = text.split("\n", 1)[0]
+    known = {d: sum(_normalise(h) in COLUMNS for h in next(csv.reader([first], delimiter=d), []))
+             for d in (",", ";", "\t")}
+    best = max(known, key=lambda d: known[d])  # ties go to ',' (first)
+    return best if known[best] else ","
 
 
 def read_rows(path: Path) -> tuple[list[Row], list[CellProblem]]:
     """The rows of a CMOC table (.csv or .xlsx), with normalised column names."""
-    tables: list[tuple[str, list[list[Any]]]] = []
+    tables: list[tuple[str, list[list[Any]], dict]] = []
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            return [], [CellProblem("", 0, "", f"the workbook cannot be opened ({exc})",
+        tables, error = _read_workbook(path)
+        if error is not None:
+            return [], [CellProblem("", 0, "", f"the workbook cannot be opened ({error})",
                                     "save it again from Excel as .xlsx, or as CSV")]
-        for sheet in book.worksheets:
-            tables.append((sheet.title, [list(r) for r in sheet.iter_rows(values_only=True)]))
     elif path.suffix.lower() == ".csv":
         data = path.read_bytes()
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("cp1252", errors="replace")  # Excel's CSV on Windows
-        tables.append(("", list(csv.reader(io.StringIO(text)))))
+        tables.append(("", list(csv.reader(io.StringIO(text), delimiter=_delimiter(text))),
+                       {}))
     else:
         return [], [CellProblem("", 0, "", f"'{path.suffix}' files cannot be read",
                                 "use an Excel workbook (.xlsx) or a CSV file")]
     rows: list[Row] = []
     problems: list[CellProblem] = []
     found_header = False
-    for sheet, table in tables:
+    for sheet, table, unsaved in tables:
         if not table:
             continue
         header = [_normalise(h) for h in table[0]]
         if "cmoc_id" not in header and "theory" not in header:
             continue  # a sheet of notes, not a CMOC table
         found_header = True
+        for (r, c), formula in sorted(unsaved.items()):
+            column = header[c] if c < len(header) and header[c] else _letter(c)
+            problems.append(CellProblem(sheet, r + 1, column, f"this cell holds a formula "
+                                        f"({formula}) with no saved value", "open the file in "
+                                        "Excel and save it, or type the value"))
         missing = [c for c in REQUIRED if c not in header]
         unknown = [h for h in header if h and h not in COLUMNS]
         for c in missing:

@@ -20,11 +20,38 @@ BRACKETED = re.compile(r"(?<!\\)\[(?P<body>[^\[\]]*@[^\[\]]*)\](?![(\[])")
 # In-text: @key not preceded by a word character (so e-mail addresses are not citations),
 # optionally followed by a locator in brackets: @key [p. 33].
 IN_TEXT = re.compile(rf"(?<![\w@\\\[])(?P<suppress>-?)@(?P<key>{KEY})(?:\s\[(?P<loc>[^\[\]@]*)\])?")
-# Code, link targets and bare URLs never hold citations: they are blanked out before searching.
+# Code, comments, link targets and bare URLs never hold citations: they are blanked out before
+# searching (indented code blocks by `_indented_code`, which needs to see whole lines).
 _NOT_TEXT = re.compile(
-    r"(`+)(?:.+?)\1|^(?:```|~~~).*?^(?:```|~~~)|(?<=\])\([^)\s]*\)|<?https?://[^\s>]+>?",
+    r"<!--.*?-->|^[ \t]*(?P<fence>```|~~~).*?^[ \t]*(?P=fence)|(?P<tick>`+)(?:.+?)(?P=tick)"
+    r"|(?<=\])\([^)\s]*\)|<?https?://[^\s>]+>?",
     re.S | re.M,
 )
+# Lines after which an indented block is content (a list item's, an admonition's, a footnote's
+# or a definition's), not code.
+_OPENS_BLOCK = re.compile(r"^(?:[-*+]|\d+[.)]|!!!|\?\?\?\+?|\[\^[^\]]+\]:|:)(?:\s|$)")
+
+
+def _indented_code(text: str) -> list[tuple[int, int]]:
+    """Spans of Markdown's indented code blocks: lines indented by 4 spaces or a tab after a
+    blank line, unless they continue a list item, an admonition or a footnote."""
+    spans: list[tuple[int, int]] = []
+    pos, blank_before, code, opener = 0, True, False, False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if not stripped:
+            blank_before = True
+        elif line.startswith(("    ", "\t")):
+            if blank_before and not code:
+                code = not opener  # a new indented chunk: code unless something opened it
+            if code:
+                spans.append((pos, pos + len(line)))
+            blank_before = False
+        else:
+            code, blank_before = False, False
+            opener = bool(_OPENS_BLOCK.match(stripped)) or (opener and not blank_before)
+        pos += len(line)
+    return spans
 
 
 @dataclass(frozen=True)
@@ -62,8 +89,11 @@ def parse_group(body: str) -> tuple[Cite, ...] | None:
 
 
 def find_citations(text: str) -> list[Citation]:
-    """Every citation in a Markdown text, outside code spans and fenced code blocks."""
+    """Every citation in a Markdown text, outside code (spans, fenced and indented blocks),
+    HTML comments and links."""
     masked = _NOT_TEXT.sub(lambda mt: " " * len(mt.group(0)), text)
+    for a, b in _indented_code(masked):
+        masked = masked[:a] + " " * (b - a) + masked[b:]
     found: list[Citation] = []
     taken: list[tuple[int, int]] = []
     for mt in BRACKETED.finditer(masked):

@@ -40,6 +40,8 @@ def csl_item(project: m.ProjectFile, theory: m.Theory, version: m.Version,
     if project.authors:
         item["author"] = [{"family": p.family, **({"given": p.given} if p.given else {})}
                           for p in project.authors]
+    elif project.publisher or project.title:  # else styles print the title twice
+        item["author"] = [{"literal": project.publisher or project.title}]
     if version.date:
         item["issued"] = {"date-parts": [[int(x) for x in version.date.split("-")]]}
     if project.publisher:
@@ -63,8 +65,8 @@ def bibtex(item: dict[str, Any]) -> str:
     fields: list[tuple[str, str]] = []
     if "author" in item:
         fields.append(("author", " and ".join(
-            f"{a['family']}, {a['given']}" if a.get("given") else "{" + a["family"] + "}"
-            for a in item["author"])))
+            f"{a['family']}, {a['given']}" if a.get("given")
+            else "{" + a.get("family", a.get("literal", "")) + "}" for a in item["author"])))
     fields.append(("title", item["title"]))
     if item.get("collection-title"):
         fields.append(("series", item["collection-title"]))
@@ -88,7 +90,7 @@ def ris(item: dict[str, Any]) -> str:
     lines = ["TY  - GEN"]
     for a in item.get("author", []):
         lines.append(f"AU  - {a['family']}, {a['given']}" if a.get("given")
-                     else f"AU  - {a['family']}")
+                     else f"AU  - {a.get('family', a.get('literal', ''))}")
     lines.append(f"TI  - {item['title']}")
     if item.get("collection-title"):
         lines.append(f"T2  - {item['collection-title']}")

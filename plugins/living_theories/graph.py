@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -375,13 +376,22 @@ class _Checker:
                             "add the reference to references.bib, or correct the key")
 
 
+@cache
+def _fields(model: type[BaseModel]) -> tuple[tuple[str, str, bool], ...]:
+    """(name, YAML key, holds Markdown) of each field of a model class."""
+    md = m.markdown_fields(model)
+    return tuple((name, info.alias or name, name in md)
+                 for name, info in model.model_fields.items())
+
+
 def iter_markdown(model: BaseModel, path: YamlPath = ()) -> Iterator[tuple[YamlPath, str]]:
     """Every Markdown text inside a model, with its path (for error lines)."""
-    md = m.markdown_fields(type(model))
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        key = info.alias or name
-        if name in md:
+    values = model.__dict__
+    for name, key, is_markdown in _fields(type(model)):
+        value = values[name]
+        if value is None or isinstance(value, (str, int, float)) and not is_markdown:
+            continue
+        if is_markdown:
             if isinstance(value, str):
                 yield path + (key,), value
             elif isinstance(value, list):

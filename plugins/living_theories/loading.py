@@ -518,11 +518,26 @@ def _load_versions(folder: Path, theory: m.Theory, corpus: Corpus,
             theory._versions.append(version)
 
 
+# Valid records of each evidence file, by the parsed data they came from: `mkdocs serve`
+# validates again only the files that changed (evidence is most of a big project).
+_VALIDATED: dict[str, tuple[Any, list[tuple[str, Any]]]] = {}
+
+
 def _load_evidence(path: Path, corpus: Corpus, problems: Problems,
                    cache: ParseCache | None = None) -> None:
     data = parse_yaml(path, problems, cache)
     if data is None or (data := _mapping(data, path, problems)) is None:
         return
+    known = _VALIDATED.get(str(path))
+    targets = {"sources": corpus.sources, "evidence": corpus.evidence}
+    # (unless an id is now used in another file too: then check this one properly)
+    if known is not None and known[0] is data and \
+            not any(record.id in targets[key] for key, record in known[1]):
+        for key, record in known[1]:
+            targets[key][record.id] = record
+        return
+    before = len(problems.items)
+    records: list[tuple[str, Any]] = []
     # Validate record by record, so one bad record does not hide the others' references.
     for key, model, target in (("sources", m.Source, corpus.sources),
                                ("evidence", m.Evidence, corpus.evidence)):
@@ -545,6 +560,9 @@ def _load_evidence(path: Path, corpus: Corpus, problems: Problems,
                              path=(key, i, "id"))
                 continue
             target[record.id] = record
+            records.append((key, record))
     rest = {k: v for k, v in data.items() if k not in ("sources", "evidence")}
     if rest:
         validate(m.EvidenceFile, rest, path, problems)  # reports the unknown top-level keys
+    if len(problems.items) == before:
+        _VALIDATED[str(path)] = (data, records)

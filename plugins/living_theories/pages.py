@@ -478,6 +478,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # package files: no need to look at them again for every page
     )
     env.filters.update(md=md, md_inline=md_inline, text=text, cite=cite,
                        evidence_count=lambda cid, site: len(site.evidence_on(cid)))
@@ -490,13 +491,21 @@ def _environment() -> jinja2.Environment:
 _ENV = _environment()
 
 
+class Deferred(functools.partial):
+    """A value for a page that is worked out only if the page is rendered."""
+
+
 class Renderer:
     def __init__(self, site: Site):
         self.site = site
 
     def later(self, template: str, path: str, **context: Any) -> Callable[[], str]:
-        """The page's rendering, to run when its Markdown is needed."""
-        return functools.partial(self.render, template, path, **context)
+        """The page's rendering, to run when its Markdown is needed; values given as
+        `Deferred(...)` (diagrams, diffs) are worked out then too."""
+        def render() -> str:
+            return self.render(template, path, **{
+                k: v() if isinstance(v, Deferred) else v for k, v in context.items()})
+        return render
 
     def render(self, template: str, path: str, **context: Any) -> str:
         def url(target: str) -> Markup:
@@ -549,7 +558,7 @@ def generate(project: Project, options: Options | None = None,
         pages.append(Page(path, theory.title, r.later(
             "version.md.j2", path, theory=theory, version=current, is_index=True,
             latest=latest, cite=site.cite(theory, current, path, citer),
-            diagram_of=theory_diagram(current, link_of)), _where(theory)))
+            diagram_of=Deferred(theory_diagram, current, link_of)), _where(theory)))
         for version in site.versions(theory):
             path = version_path(theory.id, version.number)
             superseded = latest is not None and latest.number > version.number
@@ -558,7 +567,7 @@ def generate(project: Project, options: Options | None = None,
                 path, f"{frozen.title}, version {version.number}", r.later(
                     "version.md.j2", path, theory=frozen, version=version, is_index=False,
                     latest=latest, cite=site.cite(theory, version, path, citer),
-                    diagram_of=theory_diagram(version, link_of)),
+                    diagram_of=Deferred(theory_diagram, version, link_of)),
                 _where(version),
                 canonical=version_path(theory.id, latest.number) if superseded else None))
         versions = site.versions(theory)
@@ -567,13 +576,12 @@ def generate(project: Project, options: Options | None = None,
         pages.append(Page(path, f"{theory.title}: history", r.later(
             "history.md.j2", path, theory=theory, versions=versions,
             rounds=site.rounds(theory),
-            lineage=lineage_diagram(versions, site.g.lineage, link_of),
-            diffs=[diff_versions(site.g, theory, a, b) for a, b in zip(versions, versions[1:],
-                                                                         strict=False)],
+            lineage=Deferred(lineage_diagram, versions, site.g.lineage, link_of),
+            diffs=Deferred(_diffs, site, theory, versions),
             pairs=pairs)))
         for a, b in pairs:
             path = compare_path(theory.id, a, b)
-            d = diff_versions(site.g, theory, versions[a - 1], versions[b - 1])
+            d = Deferred(diff_versions, site.g, theory, versions[a - 1], versions[b - 1])
             pages.append(Page(path, f"{theory.title}: version {a} and version {b}",
                               r.later("compare.md.j2", path, theory=theory, d=d)))
     feedback_ids = {e.id for e in site.evidence.values() if site.is_feedback(e)}
@@ -583,8 +591,8 @@ def generate(project: Project, options: Options | None = None,
         pages.append(Page(path, latest.cmoc.title or latest.cmoc.label or cid, r.later(
             "cmoc.md.j2", path, cid=cid, occurrences=occurrences, occ=latest,
             feedback_ids=feedback_ids,
-            diagram_of=cmoc_diagram(latest.cmoc), lineage=site.g.lineage(latest.version,
-                                                                          latest.cmoc)),
+            diagram_of=Deferred(cmoc_diagram, latest.cmoc),
+            lineage=site.g.lineage(latest.version, latest.cmoc)),
             _where(latest.version)))
     pages.append(Page(CONSULTATIONS, "Consultation rounds",
                       r.later("consultations.md.j2", CONSULTATIONS), in_nav=True))
@@ -608,12 +616,17 @@ def generate(project: Project, options: Options | None = None,
                           _where(source)))
     pages.append(Page(CONTEXTS, "Overarching contexts", r.later("contexts.md.j2", CONTEXTS),
                       _where(site.g.corpus.project) or None, in_nav=True))
-    pages.append(Page(EVIDENCE_MAP, "Evidence map", r.later("evidence_map.md.j2",
-                                                             EVIDENCE_MAP, **evidence_map(site)),
-                      in_nav=True))
+    pages.append(Page(EVIDENCE_MAP, "Evidence map", r.later(
+        "evidence_map.md.j2", EVIDENCE_MAP, em=Deferred(evidence_map, site)), in_nav=True))
     pages.append(Page(REFERENCES, "References", r.later(
         "references.md.j2", REFERENCES, bibliography=bibliography or []), in_nav=True))
     return pages
+
+
+def _diffs(site: Site, theory: m.Theory, versions: list[m.Version]) -> list[Any]:
+    """What changed between each version and the next."""
+    return [diff_versions(site.g, theory, a, b) for a, b in zip(versions, versions[1:],
+                                                                  strict=False)]
 
 
 def evidence_map(site: Site) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Pandoc: a key starts with a letter, digit or _, may contain :.#$%&-+?<>~/ inside, and ends
 # with a letter, digit or _; `@{...}` allows anything else.
@@ -110,4 +111,10 @@ def find_citations(text: str) -> list[Citation]:
 
 
 def cited_keys(text: str) -> list[str]:
-    return [cite.key for c in find_citations(text) for cite in c.cites]
+    return list(_cited_keys(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _cited_keys(text: str) -> tuple[str, ...]:
+    # Every check and page asks again of the same texts (and `mkdocs serve` of unchanged ones).
+    return tuple(cite.key for c in find_citations(text) for cite in c.cites)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import models as m
-from .graph import TheoryGraph
+from .graph import TheoryGraph, cited_evidence
 
 THEORY_JSON_FORMAT = "living-theories/theory-version/1"
 
@@ -126,9 +126,7 @@ def theory_json(graph: TheoryGraph, theory: m.Theory, version: m.Version,
         data["lineage"] = (lineage.model_dump(mode="json", by_alias=True) if lineage else None)
         data["mechanism"], data["outcome"] = cmoc.mechanism, cmoc.outcome
         cmocs.append(data)
-    evidence_ids = sorted({e for c in version.cmocs if c.lineage for e in c.lineage.evidence}
-                          | {e for ch in version.changes for e in ch.evidence}
-                          | {e for d in version.dropped for e in d.evidence})
+    evidence_ids = sorted(cited_evidence(version))
     return {
         "format": THEORY_JSON_FORMAT,
         "theory": {"id": theory.id, "title": theory.title, "domain": theory.domain},

@@ -25,22 +25,6 @@ PUBLIC = m.Visibility.public.value
 EVIDENCE = "this evidence record"
 
 
-def _unreadable(bib: Bibliography, problems: Problems) -> bool:
-    """Whether the bibliography file exists but could not be read as text at all (its own
-    error is reported): then no citation key can be checked against it."""
-    if bib.path is None or bib.entries:
-        return False
-    if str(bib.path) in problems.unreadable:
-        return True
-    try:  # a bibliography with no entries: empty, or not text (e.g. not UTF-8)
-        bib.path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        return False
-    except (OSError, UnicodeDecodeError):
-        return True
-    return False
-
-
 @dataclass
 class Occurrence:
     """A CMOC as it appears in one version (CMOC ids are stable across versions)."""
@@ -142,7 +126,7 @@ class _Checker:
     def __init__(self, graph: TheoryGraph, problems: Problems):
         self.g = graph
         self.problems = problems
-        self.bib_unreadable = _unreadable(graph.bibliography, problems)
+        self.bib_unreadable = graph.bibliography.unreadable
 
     def at(self, where: tuple[str, YamlPath] | None, sub: YamlPath, message: str,
            hint: str) -> None:
@@ -374,6 +358,13 @@ class _Checker:
                 if key not in bib:
                     self.at(where, sub, f"the citation @{key} is not in references.bib",
                             "add the reference to references.bib, or correct the key")
+
+
+def cited_evidence(version: m.Version) -> set[str]:
+    """Ids of the evidence a version cites for its lineage, changes and dropped CMOCs."""
+    ids = {e for c in version.cmocs if c.lineage for e in c.lineage.evidence}
+    ids |= {e for ch in version.changes for e in ch.evidence}
+    return ids | {e for d in version.dropped for e in d.evidence}
 
 
 @cache

@@ -73,7 +73,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.canonical: dict[str, str] = {}
         # The last build's pages, and what they were made from, for `mkdocs serve` rebuilds.
         self._generated: Generated | None = None
-        self._made_from: tuple[Project, Options, dict] | None = None
+        self._made_from: tuple[Project, tuple] | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup keeps this object across `mkdocs serve` rebuilds, so the
@@ -164,13 +164,16 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         options = Options(include_drafts=self.review, comments=comments,
                           home=files.get_file_from_path("index.md") is None,
                           base_url=project_meta.url or config.site_url or None)
+        # Pages are reused only if nothing else they are made from changed (the citation
+        # style formats cite boxes and the bibliography; the site name is in CITATION.cff).
+        settings = (options, extra, self.citer, config.site_name)
         changed = None
-        if self._made_from is not None and self._made_from[1:] == (options, extra):
+        if self._made_from is not None and self._made_from[1] == settings:
             changed = pages_changed(self._made_from[0], self.project)
         generated = site_files(self.project, options, self.citer, extra, config.site_name,
                                self._generated, changed)
         if self.command == "serve":
-            self._generated, self._made_from = generated, (self.project, options, extra)
+            self._generated, self._made_from = generated, (self.project, settings)
         pages, downloads = generated.pages, generated.downloads
         self.canonical = {}
         listed = nav_paths(config.nav) if config.nav else None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from . import models as m
 from .citations.syntax import cited_keys
+from .graph import cited_evidence
 from .pages import CONTEXTS, cmoc_path, pack_path, round_path, source_path
 from .project import Project
 
@@ -63,10 +64,6 @@ def pages_changed(old: Project, new: Project) -> Edit | None:
             paths.add(CONTEXTS)
     ids = {ev.id for ev in edited}
     for theory in after.theories.values():  # changes and lineage that cite the records
-        for version in theory.versions:
-            cited = {e for c in version.cmocs if c.lineage for e in c.lineage.evidence}
-            cited |= {e for ch in version.changes for e in ch.evidence}
-            cited |= {e for d in version.dropped for e in d.evidence}
-            if cited & ids:
-                folders.add(f"theories/{theory.id}/")
+        if any(cited_evidence(version) & ids for version in theory.versions):
+            folders.add(f"theories/{theory.id}/")
     return Edit(frozenset(paths), frozenset(folders))

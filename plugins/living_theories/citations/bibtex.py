@@ -83,6 +83,7 @@ class Reference:
 class Bibliography:
     path: Path | None = None
     entries: dict[str, Reference] = field(default_factory=dict)
+    unreadable: bool = False  # the file is not text: no key can be checked against it
 
     def __contains__(self, key: str) -> bool:
         return key in self.entries
@@ -147,6 +148,7 @@ def _load_bibliography(path: Path, problems: Problems) -> Bibliography:
         problems.add(path, f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
                      "export it from Zotero or EndNote with UTF-8 encoding",
                      line=data[: exc.start].count(b"\n") + 1)
+        bib.unreadable = True
         return bib
     library = bibtexparser.parse_string(text)
     for block in library.failed_blocks:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import models as m
 
@@ -23,8 +24,10 @@ _ENTITIES = {'"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "[": "#91;",
 _MARKDOWN_CITE = re.compile(r"\[?-?@\{?([\w:.#$%&\-+?<>~/]+)\}?[^\]]*\]?")
 
 
+@lru_cache(maxsize=1 << 15)
 def label(text: str, width: int = 28) -> str:
     """Text as a safe, quoted Mermaid label, wrapped onto short lines."""
+    # (cached: a CMOC's elements are drawn on its page and on each version page with it)
     text = " ".join(_MARKDOWN_CITE.sub(lambda mt: "", text).split()) or "(no text)"
     if len(text) > 160:
         text = text[:157].rsplit(" ", 1)[0] + "…"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import models as m
 from .graph import TheoryGraph
@@ -29,6 +30,13 @@ def word_diff(old: str, new: str) -> list[Segment]:
     """The words of `new` against `old`: equal runs, insertions and deletions, in order."""
     if old == new:
         return [("equal", new)] if new else []
+    return list(_word_diff(old, new))
+
+
+@lru_cache(maxsize=1 << 14)
+def _word_diff(old: str, new: str) -> tuple[Segment, ...]:
+    # The same texts are compared for the history, compare and round pages, and twice for a
+    # CMOC whose relation is worked out from its wording.
     a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
     # Compare words without the spaces after them: the last word of a text has none, so
     # "decisions" and "decisions " (followed by more words) must still match.
@@ -60,7 +68,7 @@ def word_diff(old: str, new: str) -> list[Segment]:
             add("delete", deleted)
         if op in ("insert", "replace"):
             add("insert", "".join(b[j1:j2]))
-    return out
+    return tuple(out)
 
 
 def changed(segments: list[Segment]) -> bool:

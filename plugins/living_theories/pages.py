@@ -74,13 +74,15 @@ class Page:
             self.body = self.body()
         return self.body
 
-    def markdown(self) -> str:
+    def markdown(self, keep: bool = True) -> str:
         """The page as a Markdown file, its title in front matter. Themes print the title in
         <title> through `striptags`, which removes tags and then decodes entities: so the
-        title holds no '<', '>' or entity."""
+        title holds no '<', '>' or entity. With `keep=False` the rendered body is not kept
+        (for a caller that keeps its own copy)."""
         title = self.title.replace("<", "\u2039").replace(">", "\u203a")
         title = re.sub(r"&(?=#?\w+;)", "\uff06", title)
-        return f"---\ntitle: {json.dumps(title)}\n---\n\n{self.content}"
+        body = self.content if keep or not callable(self.body) else self.body()
+        return f"---\ntitle: {json.dumps(title)}\n---\n\n{body}"
 
 
 @dataclass
@@ -117,7 +119,13 @@ def text(value: Any) -> Markup:
         return Markup("")
     if isinstance(value, (int, float)):
         return Markup(str(value))
-    s = " ".join(str(value).split())
+    return _text(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _text(value: str) -> Markup:
+    # Ids, names and titles are written on many pages.
+    s = " ".join(value.split())
     out = s.translate(_ESCAPE)
     if s and s[0] in _LINE_START:  # "1. x" or "- x" must not become a list
         out = _LINE_START[s[0]] + out[1:]
@@ -134,6 +142,20 @@ def md(value: str | None) -> Markup:
     return Markup(s)
 
 
+def segments(segs: list[tuple[str, str]]) -> Markup:
+    """A word diff (history.word_diff) as text with <ins> and <del>. `text` squeezes white
+    space, so the spaces around a segment are written outside it."""
+    out = []
+    for op, value in segs:
+        body = text(value)
+        if op in _DIFF_TAGS:
+            body = f"<{_DIFF_TAGS[op]}>{body}</{_DIFF_TAGS[op]}>"
+        out.append((" " if value[:1].isspace() else "") + body
+                   + (" " if value[-1:].isspace() else ""))
+    return Markup("".join(out))
+
+
+_DIFF_TAGS = {"insert": "ins", "delete": "del"}
 _PLAIN_KEY = re.compile(r"^[\w](?:[\w:.#$%&\-+?<>~/]*[\w])?$")
 
 
@@ -209,8 +231,22 @@ def relative(from_path: str, to_path: str) -> str:
     target, _, frag = to_path.partition("#")
     if not target:
         return "#" + frag
-    rel = posixpath.relpath(target, posixpath.dirname(from_path) or ".")
+    rel = _relpath(target, posixpath.dirname(from_path))
     return rel + ("#" + frag if frag else "")
+
+
+def _relpath(target: str, start: str) -> str:
+    """posixpath.relpath for the site's own normalised paths, without its abspath and
+    getcwd calls (tens of thousands of links on a big site)."""
+    if ".." in target or ".." in start or "./" in target or "./" in start:
+        return posixpath.relpath(target, start or ".")
+    to, at = target.split("/"), start.split("/") if start else []
+    common = 0
+    for a, b in zip(to, at, strict=False):
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(at) - common) + to[common:]) or "."
 
 
 _FRONT_TITLE = re.compile(r"\A---\s*\n(?:.*\n)*?title:\s*(.+?)\s*\n(?:.*\n)*?---\s*\n")
@@ -239,6 +275,7 @@ class Site:
     options: Options = field(default_factory=Options)
     # Hand-written pages: path -> (title, cited keys), for the references' "cited on" links.
     extra_citations: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    _source_names: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def g(self):
@@ -307,6 +344,21 @@ class Site:
 
     def evidence_on(self, cid: str) -> list[tuple[m.Evidence, m.BearsOn]]:
         return [(e, b) for e, b in self.g.evidence_on_cmoc.get(cid, []) if e.id in self.evidence]
+
+    def by_aspect_and_role(self, items: list[tuple[m.Evidence, m.BearsOn]]
+                           ) -> list[tuple[str, list[tuple[str, list[Any]]]]]:
+        """Evidence on a CMOC as its page lists it: (aspect name, [(role, items)]), in the
+        order of ASPECT_NAMES and ROLE_SYMBOL."""
+        groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for ev, target in items:
+            groups[(target.aspect, target.role)].append((ev, target))
+        out = []
+        for aspect, name in ASPECT_NAMES.items():
+            roles = [(role, groups[(aspect, role)]) for role in ROLE_SYMBOL
+                     if (aspect, role) in groups]
+            if roles:
+                out.append((name, roles))
+        return out
 
     def evidence_in(self, ids: list[str]) -> list[m.Evidence]:
         return [self.evidence[i] for i in ids if i in self.evidence]
@@ -442,6 +494,11 @@ class Site:
         (2022)'; anything else by its title or code."""
         if source.title:
             return source.title
+        if source.id not in self._source_names:  # names are parsed from the BibTeX entry
+            self._source_names[source.id] = self._source_name(source)
+        return self._source_names[source.id]
+
+    def _source_name(self, source: m.Source) -> str:
         bib = self.project.bibliography
         if source.reference and source.reference in bib:
             ref = bib[source.reference]
@@ -480,7 +537,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # package files: no need to look at them again for every page
     )
-    env.filters.update(md=md, md_inline=md_inline, text=text, cite=cite,
+    env.filters.update(md=md, md_inline=md_inline, text=text, cite=cite, segments=segments,
                        evidence_count=lambda cid, site: len(site.evidence_on(cid)))
     env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES,
                        EVIDENCE_KINDS=EVIDENCE_KINDS,
@@ -652,9 +709,16 @@ def evidence_map(site: Site) -> dict[str, Any]:
                       key=lambda s: (kind_order.get(s.kind, len(kind_order)), s.name))
         sections.append({"theory": theory, "version": version, "columns": version.cmocs,
                          "rows": rows})
-    return {"sections": sections, "cells": cells, "totals": totals,
+    # Counts as "✓3 ✗1 ", worked out here: the map has a cell per source and CMOC.
+    return {"sections": sections, "cells": {k: _counts(v) for k, v in cells.items()},
+            "totals": {k: _counts(v) for k, v in totals.items()},
             "unsupported": unsupported, "challenged": challenged,
             "unsupported_ids": {c.id for _, c in unsupported}}
+
+
+def _counts(by_role: Counter) -> Markup:
+    return Markup("".join(f"{symbol}{by_role[role]} " for role, symbol in ROLE_SYMBOL.items()
+                          if by_role[role]))
 
 
 def downloads(project: Project, options: Options | None = None,

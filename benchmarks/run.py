@@ -6,7 +6,7 @@ Generates a synthetic corpus (benchmarks/generate.py), then measures, min and me
 `--runs` runs each: `living-theories validate`; the full `mkdocs build`; the baseline, a plain
 `mkdocs build` of `living-theories export-markdown` (same pages and theme, no plugin); peak
 memory of a build; pages and site size; and, in `mkdocs serve`, the rebuild after one evidence
-record changes, with the plugin's own share of the work. The last line is
+record changes, with the plugin's own share of the work (and with `--dirty`). The last line is
 `build/baseline ratio: <x.xx>`.
 """
 
@@ -48,8 +48,9 @@ def plugin_work(output: str) -> float:
     return float(found[-1]) if found else float("nan")
 
 
-def serve_rebuild(corpus: Path) -> tuple[float, float, float]:
-    """(whole rebuild s, plugin work in the rebuild s, plugin work in the first build s)."""
+def serve_rebuild(corpus: Path, dirty: bool = False) -> tuple[float, float, float]:
+    """(whole rebuild s, plugin work in the rebuild s, plugin work in the first build s);
+    `dirty`: with `mkdocs serve --dirty`, which builds only the pages that changed."""
     import socket
 
     with socket.socket() as s:
@@ -58,7 +59,8 @@ def serve_rebuild(corpus: Path) -> tuple[float, float, float]:
     log = corpus / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a",
-                                 f"127.0.0.1:{port}"], cwd=corpus, env=ENV, stdout=out,
+                                 f"127.0.0.1:{port}"] + (["--dirty"] if dirty else []),
+                                cwd=corpus, env=ENV, stdout=out,
                                 stderr=subprocess.STDOUT)
     try:
         wait(lambda: "Serving on" in log.read_text(), 1800, proc)
@@ -131,6 +133,7 @@ def main() -> None:
     pages = sum(1 for _ in site.rglob("index.html"))
     size_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 1e6
     rebuild, rebuild_work, first_work = serve_rebuild(corpus)
+    dirty_rebuild = serve_rebuild(corpus, dirty=True)[0]
     ratio = statistics.median(builds) / statistics.median(baseline)
     rows = [
         ("validate (s), min / median", stats(validate)),
@@ -147,6 +150,7 @@ def main() -> None:
         ("serve: rebuild after one evidence edit (s)", f"{rebuild:.2f}"),
         ("serve: plugin work, rebuild / first build (s)",
          f"{rebuild_work:.2f} / {first_work:.2f} ({100 * rebuild_work / first_work:.0f}%)"),
+        ("serve --dirty: rebuild after one evidence edit (s)", f"{dirty_rebuild:.2f}"),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"\n| size {args.size} ({os.cpu_count()} cores) | |")

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import edit
@@ -43,18 +44,28 @@ def fetch(url: str) -> str:
         return ""
 
 
-def test_serve_rebuilds_and_keeps_the_last_good_site(project: Path, tmp_path: Path):
+@contextmanager
+def serve(project: Path, log: Path, *options: str) -> Iterator[str]:
+    """`mkdocs serve` of a project, logging to `log`; yields the site's address."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    log = tmp_path / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "mkdocs", "serve", "-f", str(project / "mkdocs.yml"),
-             "-a", f"127.0.0.1:{port}"],
+             "-a", f"127.0.0.1:{port}", *options],
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    url = f"http://127.0.0.1:{port}/theories/demo/"
     try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_rebuilds_and_keeps_the_last_good_site(project: Path, tmp_path: Path):
+    log = tmp_path / "serve.log"
+    with serve(project, log) as site:
+        url = f"{site}/theories/demo/"
         wait_for(lambda: "Relationships build trust" in fetch(url), "the first build")
         edit(project / "theories/demo/theory.yaml", "title: Relationships build trust",
              "title: Relationships build deep trust")
@@ -63,11 +74,10 @@ def test_serve_rebuilds_and_keeps_the_last_good_site(project: Path, tmp_path: Pa
         # A quote corrected: only the pages showing it are rendered again, and they show it.
         edit(project / "evidence/interviews.yaml", "because we meet every week",
              "because we meet every single week")
-        source = f"http://127.0.0.1:{port}/sources/p1/"
+        source = f"{site}/sources/p1/"
         wait_for(lambda: "because we meet every single week" in fetch(source), "the quote",
                  saved=project / "evidence/interviews.yaml")
-        assert "because we meet every single week" in fetch(
-            f"http://127.0.0.1:{port}/cmocs/demo-trust/")
+        assert "because we meet every single week" in fetch(f"{site}/cmocs/demo-trust/")
         assert "Relationships build deep trust" in fetch(url)  # kept from the last build
         edit(project / "evidence/interviews.yaml", "cmoc: demo-trust", "cmoc: nope")
         wait_for(lambda: "the CMOC 'nope' does not exist" in log.read_text(),
@@ -75,6 +85,23 @@ def test_serve_rebuilds_and_keeps_the_last_good_site(project: Path, tmp_path: Pa
         assert "evidence/interviews.yaml:7: the CMOC 'nope' does not exist" in log.read_text()
         assert "Relationships build deep trust" in fetch(url)  # the last good site
         assert "Traceback" not in log.read_text()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+def test_serve_dirty_builds_only_the_pages_an_edit_changes(project: Path, tmp_path: Path):
+    log = tmp_path / "serve.log"
+    built = "Running `post_page` event from plugin 'living-theories'"  # once per page built
+    with serve(project, log, "--dirty", "--verbose") as site:
+        wait_for(lambda: "Documentation built in" in log.read_text(), "the first build")
+        first = log.read_text().count(built)
+        mark = len(log.read_text())
+        edit(project / "evidence/interviews.yaml", "because we meet every week",
+             "because we meet every single week")
+        wait_for(lambda: "because we meet every single week" in fetch(f"{site}/sources/p1/"),
+                 "the quote", saved=project / "evidence/interviews.yaml")
+        assert "because we meet every single week" in fetch(f"{site}/cmocs/demo-trust/")
+        wait_for(lambda: "Documentation built in" in log.read_text()[mark:], "the rebuild")
+        # The pages showing the quote are built again; the rest are kept as they were.
+        rebuilt = log.read_text()[mark:].count(built)
+        assert 2 <= rebuilt < first / 2
+        assert "Relationships build trust" in fetch(f"{site}/theories/demo/")
+        assert "Traceback" not in log.read_text()

@@ -369,10 +369,18 @@ def cited_evidence(version: m.Version) -> set[str]:
 
 @cache
 def _fields(model: type[BaseModel]) -> tuple[tuple[str, str, bool], ...]:
-    """(name, YAML key, holds Markdown) of each field of a model class."""
+    """(name, YAML key, holds Markdown) of each field of a model class that can hold
+    Markdown, itself or in a model inside it (the rest need not be looked at)."""
     md = m.markdown_fields(model)
     return tuple((name, info.alias or name, name in md)
-                 for name, info in model.model_fields.items())
+                 for name, info in model.model_fields.items()
+                 if name in md or _may_hold_markdown(info.annotation))
+
+
+def _may_hold_markdown(annotation: Any) -> bool:
+    if isinstance(annotation, type):
+        return issubclass(annotation, BaseModel) and bool(_fields(annotation))
+    return any(_may_hold_markdown(arg) for arg in getattr(annotation, "__args__", ()))
 
 
 def iter_markdown(model: BaseModel, path: YamlPath = ()) -> Iterator[tuple[YamlPath, str]]:
@@ -380,7 +388,7 @@ def iter_markdown(model: BaseModel, path: YamlPath = ()) -> Iterator[tuple[YamlP
     values = model.__dict__
     for name, key, is_markdown in _fields(type(model)):
         value = values[name]
-        if value is None or isinstance(value, (str, int, float)) and not is_markdown:
+        if value is None:
             continue
         if is_markdown:
             if isinstance(value, str):

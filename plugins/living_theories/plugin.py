@@ -177,6 +177,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         changed = None
         if self._made_from is not None and self._made_from[1] == settings:
             changed = pages_changed(self._made_from[0], self.project)
+        previous = {page.path for page in self._generated.pages} \
+            if changed is not None and self._generated is not None else set()
         generated = site_files(self.project, options, self.citer, extra, config.site_name,
                                self._generated, changed)
         if self.command == "serve":
@@ -196,6 +198,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             file = RenderedFile.generated(config, page.path, content="", inclusion=inclusion)
             # serve keeps pages to reuse them in the next rebuild (see rebuilds.py)
             file.render = functools.partial(self._render, page, self.command == "serve")
+            file.unchanged = page.path in previous and page.path not in changed
             files.append(file)
         for download in downloads:
             files.append(File.generated(config, download.path, content=download.content))
@@ -261,6 +264,12 @@ class RenderedFile(File):
     copy of every page's Markdown, and a second one would cost a big site 100 MB or more."""
 
     render: Callable[[], str] | None = None
+    # Known to be as in the last build (serve): `mkdocs serve --dirty` skips it, as it skips
+    # hand-written pages older than their HTML.
+    unchanged: bool = False
+
+    def is_modified(self) -> bool:
+        return self.render is None or not self.unchanged
 
     @property
     def content_string(self) -> str:

@@ -139,6 +139,8 @@ CASES = [
      "cannot be read"),
     ("bibtex keys differ in case", append(BIB, "\n@book{Senge2015,\n  title = {Again},\n}\n"),
      BIB, 25, "differ only in capitals"),
+    ("a list as a field name", append(THEORY, "? [a, b]\n: x\n"), THEORY, 4,
+     "used as a field name"),
     ("unexpected file in theories", write("theories/demo/notes.yaml", "a: 1\n"),
      "theories/demo/notes.yaml", None, "unexpected file"),
     ("theory folder without theory.yaml", write("theories/other/v1.yaml", "stage: initial\n"),

@@ -246,3 +246,29 @@ def test_data_marshal_cannot_keep_is_just_not_cached(tmp_path):
     assert str(data["when"]) == "2024-01-26"
     store.save()
     assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\nb: [1, 2.5, true, null, ~]\nc: {x: y}\nd: 2024-01-26\ne: 'yes'\nf: yes\n",
+    "a: &x [1]\nb: *x\n",                       # an alias
+    "base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n",  # a merge key
+    "a: !!str 12\nb: !!int '3'\n",              # explicit tags
+    "a: &r\n  b: *r\n",                         # an anchor inside itself
+    "- a\n- b: c\n",
+    "",
+])
+def test_the_fast_yaml_path_gives_pyyamls_data(text):
+    def load(read):
+        loader = loading._Loader(text)
+        try:
+            return repr(read(loader)), [key for key, _ in loader.duplicates]
+        finally:
+            loader.dispose()
+
+    assert load(loading._plain_data) == load(lambda loader: loader.get_single_data())
+
+
+def test_the_fast_yaml_path_still_finds_duplicate_keys():
+    loader = loading._Loader("a: 1\nb:\n  c: 1\n  c: 2\n")
+    assert loading._plain_data(loader) == {"a": 1, "b": {"c": 2}}
+    assert [(key, mark.line) for key, mark in loader.duplicates] == [("c", 3)]

@@ -70,6 +70,8 @@ class _Loader(YamlLoader):  # type: ignore[misc, valid-type]
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = key_node.value
+            if not isinstance(key, str):
+                continue  # a list or mapping as a key: PyYAML's own error says so
             if key in seen:
                 self.duplicates.append((key, key_node.start_mark))
             seen.add(key)
@@ -125,7 +127,7 @@ def _parse_yaml(path: Path, problems: Problems) -> Any:
         return None
     loader = _Loader(text)
     try:
-        data = loader.get_single_data()
+        data = _plain_data(loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark and ("flow" in (exc.context or "")
@@ -150,6 +152,51 @@ def _parse_yaml(path: Path, problems: Problems) -> Any:
     return data
 
 
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _NotPlain(Exception):
+    """The document uses a YAML feature the fast path leaves to PyYAML's constructor."""
+
+
+def _plain_data(loader: _Loader) -> Any:
+    """The document's data, as `loader.get_single_data()` gives it, in a third of the time.
+
+    PyYAML's constructor keeps state for anchors, recursion and merge keys on every node;
+    these files are plain mappings, lists and scalars (text in all but a few). Nodes it does
+    not handle plainly (merge keys, anchors met twice) go back to PyYAML's constructor."""
+    node = loader.get_single_node()
+    if node is None:
+        return None
+    try:
+        return _build(loader, node, set())
+    except _NotPlain:
+        return loader.construct_document(node)
+
+
+def _build(loader: _Loader, node: yaml.Node, active: set[int]) -> Any:
+    tag = node.tag
+    if isinstance(node, yaml.ScalarNode):
+        return node.value if tag == _STR else loader.construct_object(node)
+    if id(node) in active:  # an anchor used twice, or inside itself
+        raise _NotPlain
+    active.add(id(node))
+    if isinstance(node, yaml.SequenceNode) and tag == _SEQ:
+        return [_build(loader, item, active) for item in node.value]
+    if not isinstance(node, yaml.MappingNode) or tag != _MAP:
+        raise _NotPlain  # an explicit tag
+    data: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+            raise _NotPlain
+        key = _build(loader, key_node, active)
+        if key in data:
+            loader.duplicates.append((key, key_node.start_mark))
+        data[key] = _build(loader, value_node, active)
+    return data
+
+
 def _explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str]:
     problem = (exc.problem or "").strip()
     mark = exc.problem_mark
@@ -170,6 +217,9 @@ def _explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str]
     if "flow" in (exc.context or ""):
         return ("a '[' or '{' opened here is not closed properly",
                 "close it with ']' or '}', or put text containing brackets or commas in quotes")
+    if "found unhashable key" in problem:
+        return ("a list or a block is used as a field name",
+                "field names are single words followed by ':' (look for a stray '?' or '[')")
     if "found undefined alias" in problem or "found unknown escape" in problem:
         return (f"YAML cannot read this: {problem}",
                 "put the text in quotes, or escape the '*' or '\\'")

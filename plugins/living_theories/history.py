@@ -100,6 +100,10 @@ class CmocDiff:
     def changed(self) -> bool:
         return any(e.changed for e in self.elements) or self.relation not in ("kept",)
 
+    @property
+    def changed_elements(self) -> list[ElementDiff]:
+        return [e for e in self.elements if e.changed]
+
 
 @dataclass
 class VersionDiff:

@@ -2,7 +2,7 @@
 
 on_config  load and check the project (stop with every problem listed), register the
            citations Markdown extension and the site's own assets
-on_files   add the generated pages (in memory) and assets
+on_files   add the generated pages (in memory, rendered when MkDocs reads them) and assets
 on_page_markdown  tell the citations extension which page it is rendering
 """
 
@@ -22,7 +22,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
@@ -147,9 +147,16 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self._citations_before = self.citer.seconds if self.citer else 0.0
             _settle()
 
+    @event_priority(100)  # first: memory let go here is there for the search index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.citer is not None:
             self.citer.save()
+            if self.citer.release():
+                # A build that formatted references: citeproc-py's objects hold cycles, so
+                # only the collector frees them (100 MB and 1 s at 5,000 references), before
+                # the search index is written, the build's peak of memory.
+                gc.unfreeze()
+                gc.collect()
         # The plugin's own work in this build, for the benchmarks (benchmarks/run).
         if os.environ.get("LIVING_THEORIES_TIMINGS") and self.citer is not None:
             cites = self.citer.seconds - self._citations_before
@@ -232,10 +239,12 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                                 "the key")
         return keys
 
+    @event_priority(-100)  # last: the Markdown as other plugins left it is what is converted
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
         if self.extension is not None:
             self.extension.current_page = page.file.src_uri
+            self.extension.current_text = markdown
         return markdown
 
     @property
@@ -292,9 +301,8 @@ class RenderedFile(File):
 
 
 def _settle() -> None:
-    """Move the project and the generated pages out of the cyclic garbage collector's sight.
-
-    They live until the build ends, yet every full collection would walk them all again
+    """Move the project and what pages are made from out of the cyclic garbage collector's
+    sight. They live until the build ends, yet every full collection would walk them all again
     while MkDocs renders pages: at 20,000 evidence records that was a fifth of the plugin's
     work, and slowed MkDocs' own rendering too. Freed objects are still freed as usual."""
     gc.freeze()

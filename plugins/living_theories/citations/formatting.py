@@ -287,6 +287,13 @@ class Citer:
         self._group_cache = {_group_key(g): text for g, text in data["groups"]}
         return True
 
+    def release(self) -> bool:
+        """Let go of citeproc-py's bibliography (a big project's largest object after the
+        pages); what it formatted is kept, and it is built again if more is asked. True if
+        there was one."""
+        held, self._global = self._global is not None, None
+        return held
+
     def save(self) -> None:
         """Keep what was formatted for the next build (see `cache_dir`)."""
         if self._cache_file is None:

@@ -97,6 +97,9 @@ class CitationsExtension(Extension):
 
     `bibliography_page` is the src path of the bibliography page; `current_page` (set per page
     by the caller) lets citations link to it relatively, as `.md` links MkDocs resolves.
+    `current_text`, if the caller sets it too, is the page's Markdown: a page without '@'
+    cites nothing, and its Markdown is converted without the citation patterns (two more
+    patterns tried on every run of text cost a big site about a tenth of its inline work).
     """
 
     def __init__(self, citer: Citer, bibliography_page: str | None = None,
@@ -106,6 +109,7 @@ class CitationsExtension(Extension):
         self.bibliography_page = bibliography_page
         self.page_references = page_references
         self.current_page: str | None = None
+        self.current_text: str | None = None
 
     def bibliography_link(self) -> str:
         if not self.bibliography_page or self.current_page == self.bibliography_page:
@@ -114,6 +118,8 @@ class CitationsExtension(Extension):
         return posixpath.relpath(self.bibliography_page, here or ".")
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Markdown's API
+        if self.current_text is not None and "@" not in self.current_text:
+            return
         state = _State()
         # Above links (160) so `[@key]` is not read as a link text; below code spans (190).
         md.inlinePatterns.register(_CitationPattern(BRACKETED.pattern, False, state),

@@ -18,6 +18,7 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Container
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -69,13 +70,15 @@ class _Loader(YamlLoader):  # type: ignore[misc, valid-type]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = key_node.value
-            if not isinstance(key, str):
-                continue  # a list or mapping as a key: PyYAML's own error says so
-            if key in seen:
-                self.duplicates.append((key, key_node.start_mark))
-            seen.add(key)
+            if isinstance(key_node.value, str):  # (a list as a key: PyYAML's error says so)
+                self.note_key(key_node.value, key_node, seen)
+                seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
+
+    def note_key(self, key: Any, key_node: yaml.Node, seen: Container[Any]) -> None:
+        """Record `key` as a duplicate if it is in `seen`, the keys of its mapping so far."""
+        if key in seen:
+            self.duplicates.append((key, key_node.start_mark))
 
 
 def read_text(path: Path, problems: Problems) -> str | None:
@@ -191,8 +194,7 @@ def _build(loader: _Loader, node: yaml.Node, active: set[int]) -> Any:
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
             raise _NotPlain
         key = _build(loader, key_node, active)
-        if key in data:
-            loader.duplicates.append((key, key_node.start_mark))
+        loader.note_key(key, key_node, data)
         data[key] = _build(loader, value_node, active)
     return data
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from living_theories import ahead, loading
 from living_theories import cache as cache_module
-from living_theories import loading
 from living_theories.cache import ParseCache
 from living_theories.citations import bibtex
 from living_theories.problems import Problems
@@ -272,3 +273,57 @@ def test_the_fast_yaml_path_still_finds_duplicate_keys():
     loader = loading._Loader("a: 1\nb:\n  c: 1\n  c: 2\n")
     assert loading._plain_data(loader) == {"a": 1, "b": {"c": 2}}
     assert [(key, mark.line) for key, mark in loader.duplicates] == [("c", 3)]
+
+
+@pytest.fixture
+def workers(monkeypatch: pytest.MonkeyPatch):
+    """Parse ahead in worker processes whatever the project's size (see ahead.py)."""
+    if ahead.cores() < 2:
+        pytest.fail("these tests need a machine with two cores or more")
+    monkeypatch.setattr(ahead, "MIN_BYTES", 0)
+    monkeypatch.setattr(ahead, "hits", 0)
+
+
+def parsed_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the files this process parses itself from now on."""
+    names: list[str] = []
+    def recording(real):
+        def record(path, *args, **kwargs):
+            names.append(Path(path).name)
+            return real(path, *args, **kwargs)
+        return record
+
+    monkeypatch.setattr(loading, "_parse_yaml", recording(loading._parse_yaml))
+    monkeypatch.setattr(bibtex, "_load_bibliography", recording(bibtex._load_bibliography))
+    return names
+
+
+def test_workers_parse_a_first_run_with_the_same_results(project, workers, monkeypatch):
+    monkeypatch.setattr(ahead, "MIN_BYTES", 10**12)  # no workers
+    alone = run(project)
+    monkeypatch.setattr(ahead, "MIN_BYTES", 0)
+    shutil.rmtree(project / CACHE)
+    here = parsed_here(monkeypatch)
+    assert run(project) == alone
+    files = len(list(project.rglob("*.yaml"))) + 1  # and the .bib
+    assert here == [] and ahead.hits == files
+    assert run(project) == alone and ahead.hits == files  # all from the cache now
+
+
+def test_files_with_problems_are_parsed_again_and_reported_as_without_workers(
+        project, workers, monkeypatch):
+    path = project / V2
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "stage: refined", "stage: refined\nstage: final"), encoding="utf-8")
+    with (project / "references.bib").open("a", encoding="utf-8") as bib:
+        bib.write("\n@book{pawson1997,\n  title = {Twice},\n  year = {1997}\n}\n")
+    backdate(project)
+    monkeypatch.setattr(ahead, "MIN_BYTES", 10**12)  # no workers
+    alone = run(project)
+    assert any("the key 'stage' appears twice" in p for p in alone[1])
+    monkeypatch.setattr(ahead, "MIN_BYTES", 0)
+    shutil.rmtree(project / CACHE)
+    here = parsed_here(monkeypatch)
+    assert run(project) == alone
+    assert sorted(here) == ["references.bib", "v2.yaml"]  # the rest came from the workers
+    assert ahead.hits == len(list(project.rglob("*.yaml"))) - 1

@@ -124,8 +124,15 @@ class ParseCache:
         self.hits += 1
         return data
 
-    def put(self, kind: str, path: Path, when: Stamp | None, data: Any) -> None:
-        """Keep a file's data (parsed without problems) for the next run."""
+    def has(self, kind: str, path: Path, when: Stamp | None) -> bool:
+        """Whether `get` would find this file's data."""
+        return (when is not None and self.folder is not None
+                and _fresh(self._load().get(self._key(kind, path)), when, self._written_ns))
+
+    def put(self, kind: str, path: Path, when: Stamp | None, data: Any,
+            blob: bytes | None = None) -> None:
+        """Keep a file's data (parsed without problems) for the next run; `blob` is the data
+        marshalled already, if it is at hand."""
         if when is None or self.folder is None:
             return
         key = self._key(kind, path)
@@ -134,7 +141,7 @@ class ParseCache:
             self._new[key] = entry  # type: ignore[assignment]  # already kept, unchanged
             return
         try:
-            blob = marshal.dumps(data)
+            blob = blob if blob is not None else marshal.dumps(data)
         except ValueError:  # e.g. a date from an explicit !!timestamp tag: just not kept
             return
         self._new[key] = (when, blob)

@@ -15,6 +15,7 @@ the line and column of the YAML text, re-reading the file only when there is an 
 from __future__ import annotations
 
 import difflib
+import marshal
 import re
 import types
 import typing
@@ -27,6 +28,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from . import ahead
 from . import models as m
 from .cache import MISSING, ParseCache, Stamp, stamp
 from .problems import Problems, YamlPath
@@ -108,18 +110,34 @@ def parse_yaml(path: Path, problems: Problems, cache: ParseCache | None = None) 
     """Parse one YAML file; on a syntax error, report it and return None."""
     when = stamp(path)
     cached = _PARSED.get(str(path))
+    blob = None  # the data marshalled, when a worker parsed it (see `parsing_ahead`)
     if when is not None and cached is not None and cached[0] == when:
         data = cached[1]
     else:
         data = cache.get("yaml", path, when) if cache is not None else MISSING
-        if data is MISSING:
+        if data is MISSING and (blob := ahead.result("yaml", path, when)) is not None:
+            data = marshal.loads(blob)
+        elif data is MISSING:
             before = len(problems.items)
             data = _parse_yaml(path, problems)
             if data is None or when is None or len(problems.items) != before:
                 return data  # only clean files are kept: their problems must show again
         _PARSED[str(path)] = (when, data)
     if cache is not None:
-        cache.put("yaml", path, when, data)
+        cache.put("yaml", path, when, data, blob)
+    return data
+
+
+def parse_quietly(path: Path) -> Any:
+    """A clean file's data (for `ahead`, in another process); raises on any problem at all,
+    which `parse_yaml` will then find and report."""
+    loader = _Loader(path.read_bytes().decode("utf-8-sig"))
+    try:
+        data = _plain_data(loader)
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise ValueError("duplicate keys")
     return data
 
 
@@ -463,6 +481,11 @@ def yaml_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def project_files(root: Path) -> list[Path]:
+    """Every YAML file of a project, in the order `load_corpus` reads them (about)."""
+    return yaml_files(root / "theories") + yaml_files(root / "evidence")
 
 
 def load_corpus(root: Path, problems: Problems, cache: ParseCache | None = None) -> Corpus:

@@ -13,7 +13,7 @@ bears on CMOCs, on one link of a CMOC, or on an overarching context.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -103,6 +103,15 @@ class Strict(BaseModel):
     # validate_default: defaults become plain values too (e.g. "present", not an Enum member).
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True,
                               validate_default=True)
+
+    if not TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Any:
+            # Private attributes (`_where`, `_id`, ...) straight from their dict: Pydantic's
+            # own lookup is ten times slower, and pages and checks read them very often.
+            try:
+                return object.__getattribute__(self, "__pydantic_private__")[name]
+            except (AttributeError, KeyError, TypeError):
+                return super().__getattr__(name)
 
 
 class Record(Strict):

@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import ahead, loading
 from .cache import ParseCache
-from .citations.bibtex import Bibliography, load_bibliography
+from .citations import bibtex
+from .citations.bibtex import Bibliography
 from .graph import TheoryGraph, build, check
-from .loading import load_corpus
 from .problems import Problems
 from .releases import Lock, check_frozen, load_lock
 
@@ -74,8 +75,14 @@ def _load_project(root: Path, bibliography: Path | None) -> tuple[Project, Probl
     problems = Problems(root)
     # Files parsed by an earlier run, if unchanged (none outside a project: nothing is written).
     cache = ParseCache(root / CACHE if (root / "theories").is_dir() else None, root)
-    corpus = load_corpus(root, problems, cache)
-    bib = load_bibliography(bibliography or root / BIBLIOGRAPHY, problems, cache)
+    bib_path = bibliography or root / BIBLIOGRAPHY
+    # A big project read for the first time: other cores parse the files while this one
+    # checks those parsed already.
+    jobs = [("bib", bib_path, bibtex.parse_quietly)]
+    jobs += [("yaml", path, loading.parse_quietly) for path in loading.project_files(root)]
+    with ahead.parsing(jobs, cache):
+        corpus = loading.load_corpus(root, problems, cache)
+        bib = bibtex.load_bibliography(bib_path, problems, cache)
     cache.save()
     graph = build(corpus, bib)
     lock = load_lock(root, problems)

@@ -8,6 +8,7 @@ are decoded: decoding first would turn `{World Health Organization}` into a pers
 from __future__ import annotations
 
 import logging
+import marshal
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from bibtexparser.middlewares.names import (
 )
 from pylatexenc.latex2text import LatexNodes2Text
 
+from .. import ahead
 from ..cache import MISSING, ParseCache, Stamp, stamp
 from ..problems import Problems
 
@@ -118,10 +120,13 @@ def load_bibliography(path: Path, problems: Problems,
     if when is None:
         return Bibliography(path=path)
     cached = _READ.get(str(path))
+    blob = None  # the entries marshalled, when a worker read them (see ahead.py)
     if cached and cached[0] == when:
         bib = cached[1]
     else:
         kept = cache.get("bib", path, when) if cache is not None else MISSING
+        if kept is MISSING and (blob := ahead.result("bib", path, when)) is not None:
+            kept = marshal.loads(blob)
         if kept is not MISSING:
             bib = Bibliography(path=path, entries={
                 key: Reference(key, kind, raw, line) for key, kind, raw, line in kept})
@@ -132,9 +137,23 @@ def load_bibliography(path: Path, problems: Problems,
                 return bib  # only clean files are kept: their problems must show again
         _READ[str(path)] = (when, bib)
     if cache is not None:
-        cache.put("bib", path, when, [(r.key, r.type, r.raw, r.line)
-                                      for r in bib.entries.values()])
+        cache.put("bib", path, when, _kept(bib), blob)
     return bib
+
+
+def _kept(bib: Bibliography) -> list[tuple[str, str, dict[str, str], int]]:
+    """What the parse cache keeps of a bibliography."""
+    return [(r.key, r.type, r.raw, r.line) for r in bib.entries.values()]
+
+
+def parse_quietly(path: Path) -> list[tuple[str, str, dict[str, str], int]]:
+    """A clean .bib file's entries as the parse cache keeps them (for `ahead`, in another
+    process); raises on any problem at all, which `load_bibliography` will then report."""
+    problems = Problems(path.parent)
+    bib = _load_bibliography(path, problems)
+    if problems.items:
+        raise ValueError("the bibliography has problems")
+    return _kept(bib)
 
 
 def _load_bibliography(path: Path, problems: Problems) -> Bibliography:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -282,6 +283,8 @@ def workers(monkeypatch: pytest.MonkeyPatch):
         pytest.fail("these tests need a machine with two cores or more")
     monkeypatch.setattr(ahead, "MIN_BYTES", 0)
     monkeypatch.setattr(ahead, "hits", 0)
+    # The browser tests' session keeps a Playwright thread; the workers touch nothing of it.
+    monkeypatch.setattr(ahead, "only_thread", lambda: True)
 
 
 def parsed_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -327,3 +330,18 @@ def test_files_with_problems_are_parsed_again_and_reported_as_without_workers(
     assert run(project) == alone
     assert sorted(here) == ["references.bib", "v2.yaml"]  # the rest came from the workers
     assert ahead.hits == len(list(project.rglob("*.yaml"))) - 1
+
+
+def test_no_workers_while_another_thread_runs(project, monkeypatch):
+    monkeypatch.setattr(ahead, "MIN_BYTES", 0)
+    monkeypatch.setattr(ahead, "hits", 0)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        here = parsed_here(monkeypatch)
+        run(project)
+    finally:
+        stop.set()
+        other.join()
+    assert ahead.hits == 0 and "v2.yaml" in here

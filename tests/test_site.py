@@ -149,6 +149,18 @@ def test_unknown_style_is_a_clear_error(project, tmp_path):
     assert "harvardish" in run.stderr and "Traceback" not in run.stderr
 
 
+def test_a_broken_csl_file_is_a_clear_error(project, tmp_path):
+    (project / "house.csl").write_text('<?xml version="1.0"?>\n<style xmlns="http://purl.org/'
+                                       'net/xbiblio/csl" version="1.0">\n<citation>\n',
+                                       encoding="utf-8")
+    edit(project / "mkdocs.yml", "  - living-theories\n",
+         "  - living-theories:\n      csl_style: house.csl\n")
+    run = build_site(project, tmp_path / "site")
+    assert run.returncode == 1
+    assert "csl_style: the CSL file 'house.csl' cannot be read" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_unknown_citation_in_a_hand_written_page_fails_the_strict_build(project, tmp_path):
     (project / "docs/about.md").write_text("# About\n\nLine two.\n\nSee [@nosuchkey2020].\n")
     run = build_site(project, tmp_path / "site")

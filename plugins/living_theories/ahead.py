@@ -51,7 +51,7 @@ def parsing(jobs: list[Job], cache: ParseCache | None) -> Iterator[None]:
     todo = [(kind, path, parser) for kind, path, parser in jobs
             if not (cache is not None and cache.has(kind, path, stamp(path)))]
     workers = min(cores(), MAX_WORKERS)
-    if (sys.platform != "linux" or workers < 2 or threading.active_count() > 1
+    if (sys.platform != "linux" or workers < 2 or not only_thread()
             or sum(_size(path) for _, path, _ in todo) < MIN_BYTES):
         yield
         return
@@ -66,6 +66,10 @@ def parsing(jobs: list[Job], cache: ParseCache | None) -> Iterator[None]:
     finally:
         _AHEAD.clear()
         executor.shutdown(cancel_futures=True)
+
+
+def only_thread() -> bool:
+    return threading.active_count() == 1
 
 
 def result(kind: str, path: Path, when: Stamp | None) -> bytes | None:

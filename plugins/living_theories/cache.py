@@ -44,7 +44,8 @@ def stamp(path: Path) -> Stamp | None:
 @functools.cache
 def _salt() -> bytes:
     """The readers that produced the data: another version of any of them, another cache."""
-    import bibtexparser
+    from importlib.metadata import version
+
     import yaml
 
     from . import __version__
@@ -52,7 +53,7 @@ def _salt() -> bytes:
     here = Path(__file__).parent
     digest = hashlib.sha256(f"{FORMAT} {__version__} {yaml.__version__} "
                             f"{getattr(yaml, '__with_libyaml__', False)} "
-                            f"{bibtexparser.__version__}".encode())
+                            f"{version('bibtexparser')}".encode())
     for source in ("cache.py", "loading.py", "citations/bibtex.py"):
         try:
             digest.update((here / source).read_bytes())

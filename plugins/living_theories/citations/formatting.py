@@ -8,14 +8,13 @@ formatting is the most expensive step a large site has.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import html
 import json
 import re
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -226,7 +225,7 @@ class Citer:
     def style(self) -> CitationStylesStyle:
         return _style(self._style_path)
 
-    @functools.cached_property
+    @cached_property
     def numeric(self) -> bool:
         category = self.style.root.find(".//{http://purl.org/net/xbiblio/csl}category"
                                         "[@citation-format]")

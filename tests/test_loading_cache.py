@@ -143,13 +143,18 @@ def test_a_cache_from_other_readers_is_ignored(project, monkeypatch):
     assert project / EV in parsed
 
 
-def test_a_file_with_problems_is_not_cached_and_its_problems_show_every_time(project):
+def break_two_files(project: Path) -> None:
+    """A key twice in v2.yaml, an entry twice in references.bib."""
     path = project / V2
     path.write_text(path.read_text(encoding="utf-8").replace(
         "stage: refined", "stage: refined\nstage: final"), encoding="utf-8")
     with (project / "references.bib").open("a", encoding="utf-8") as bib:
         bib.write("\n@book{pawson1997,\n  title = {Twice},\n  year = {1997}\n}\n")
     backdate(project)
+
+
+def test_a_file_with_problems_is_not_cached_and_its_problems_show_every_time(project):
+    break_two_files(project)
     first = run(project)
     assert any("v2.yaml:2: the key 'stage' appears twice" in p for p in first[1])
     assert any("references.bib" in p and "pawson1997" in p for p in first[1])
@@ -315,12 +320,7 @@ def test_workers_parse_a_first_run_with_the_same_results(project, workers, monke
 
 def test_files_with_problems_are_parsed_again_and_reported_as_without_workers(
         project, workers, monkeypatch):
-    path = project / V2
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "stage: refined", "stage: refined\nstage: final"), encoding="utf-8")
-    with (project / "references.bib").open("a", encoding="utf-8") as bib:
-        bib.write("\n@book{pawson1997,\n  title = {Twice},\n  year = {1997}\n}\n")
-    backdate(project)
+    break_two_files(project)
     monkeypatch.setattr(ahead, "MIN_BYTES", 10**12)  # no workers
     alone = run(project)
     assert any("the key 'stage' appears twice" in p for p in alone[1])

@@ -110,7 +110,7 @@ def parse_yaml(path: Path, problems: Problems, cache: ParseCache | None = None) 
     """Parse one YAML file; on a syntax error, report it and return None."""
     when = stamp(path)
     cached = _PARSED.get(str(path))
-    blob = None  # the data marshalled, when a worker parsed it (see `parsing_ahead`)
+    blob = None  # the data marshalled, when a worker parsed it (see ahead.py)
     if when is not None and cached is not None and cached[0] == when:
         data = cached[1]
     else:

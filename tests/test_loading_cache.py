@@ -263,22 +263,39 @@ def test_data_marshal_cannot_keep_is_just_not_cached(tmp_path):
     "a: &r\n  b: *r\n",                         # an anchor inside itself
     "- a\n- b: c\n",
     "",
+    "a:\nb: ''\nc: 0o17\nd: 0x1F\ne: 1_000\nf: .inf\ng: -.5\nh: No\ni: \"true\"\n",
+    "1: a\n1: b\nx: !!map {y: 1}\nz: !!seq [1]\n",  # duplicate numbers; explicit tags
+    "a: ! 12\nb: !!float 1\n",                # non-specific and other explicit tags
+    "--- a\n...\n",
 ])
 def test_the_fast_yaml_path_gives_pyyamls_data(text):
-    def load(read):
-        loader = loading._Loader(text)
-        try:
-            return repr(read(loader)), [key for key, _ in loader.duplicates]
-        finally:
-            loader.dispose()
+    loader = loading._Loader(text)
+    try:
+        expected = repr(loader.get_single_data()), [key for key, _ in loader.duplicates]
+    finally:
+        loader.dispose()
+    data, duplicates = loading._plain_data(text)
+    assert (repr(data), [key for key, _ in duplicates]) == expected
 
-    assert load(loading._plain_data) == load(lambda loader: loader.get_single_data())
+
+@pytest.mark.parametrize("text", ["--- a\n--- b\n", "? [a, b]\n: c\n", "a: =\n",
+                                  "a: [1\n", "a: *nowhere\n"])
+def test_the_fast_yaml_path_fails_as_pyyaml_does(text):
+    loader = loading._Loader(text)
+    try:
+        with pytest.raises(yaml.YAMLError) as expected:
+            loader.get_single_data()
+    finally:
+        loader.dispose()
+    with pytest.raises(yaml.YAMLError) as found:
+        loading._plain_data(text)
+    assert str(found.value) == str(expected.value)
 
 
 def test_the_fast_yaml_path_still_finds_duplicate_keys():
-    loader = loading._Loader("a: 1\nb:\n  c: 1\n  c: 2\n")
-    assert loading._plain_data(loader) == {"a": 1, "b": {"c": 2}}
-    assert [(key, mark.line) for key, mark in loader.duplicates] == [("c", 3)]
+    data, duplicates = loading._plain_data("a: 1\nb:\n  c: 1\n  c: 2\n")
+    assert data == {"a": 1, "b": {"c": 2}}
+    assert [(key, mark.line) for key, mark in duplicates] == [("c", 3)]
 
 
 @pytest.fixture

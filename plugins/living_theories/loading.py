@@ -73,14 +73,15 @@ class _Loader(YamlLoader):  # type: ignore[misc, valid-type]
         seen: set[Any] = set()
         for key_node, _ in node.value:
             if isinstance(key_node.value, str):  # (a list as a key: PyYAML's error says so)
-                self.note_key(key_node.value, key_node, seen)
+                self.note_key(key_node.value, seen, key_node)
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
 
-    def note_key(self, key: Any, key_node: yaml.Node, seen: Container[Any]) -> None:
-        """Record `key` as a duplicate if it is in `seen`, the keys of its mapping so far."""
+    def note_key(self, key: Any, seen: Container[Any], node: yaml.Node | yaml.Event) -> None:
+        """Record a duplicate if `key` is in `seen`, the keys of its mapping so far (`node`:
+        the key's node or event, whose text and line are reported)."""
         if key in seen:
-            self.duplicates.append((key, key_node.start_mark))
+            self.duplicates.append((node.value, node.start_mark))
 
 
 def read_text(path: Path, problems: Problems) -> str | None:
@@ -131,12 +132,8 @@ def parse_yaml(path: Path, problems: Problems, cache: ParseCache | None = None) 
 def parse_quietly(path: Path) -> Any:
     """A clean file's data (for `ahead`, in another process); raises on any problem at all,
     which `parse_yaml` will then find and report."""
-    loader = _Loader(path.read_bytes().decode("utf-8-sig"))
-    try:
-        data = _plain_data(loader)
-    finally:
-        loader.dispose()
-    if loader.duplicates:
+    data, duplicates = _plain_data(path.read_bytes().decode("utf-8-sig"))
+    if duplicates:
         raise ValueError("duplicate keys")
     return data
 
@@ -146,9 +143,8 @@ def _parse_yaml(path: Path, problems: Problems) -> Any:
     if text is None:
         problems.unreadable.add(str(path))
         return None
-    loader = _Loader(text)
     try:
-        data = _plain_data(loader)
+        data, duplicates = _plain_data(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark and ("flow" in (exc.context or "")
@@ -164,56 +160,97 @@ def _parse_yaml(path: Path, problems: Problems) -> Any:
     except yaml.YAMLError as exc:  # pragma: no cover - non-marked errors are rare
         problems.add(path, f"YAML cannot be read: {exc}", "check the file's syntax")
         return None
-    finally:
-        loader.dispose()
-    for key, mark in loader.duplicates:
+    for key, mark in duplicates:
         problems.add(path, f"the key '{key}' appears twice in the same block",
                      "keep one of them (YAML would silently use the last)",
                      line=mark.line + 1, column=mark.column + 1)
     return data
 
 
-_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
-_MERGE = "tag:yaml.org,2002:merge"
+_TAG = "tag:yaml.org,2002:"
+_STR, _SEQ, _MAP = _TAG + "str", _TAG + "seq", _TAG + "map"
+# Tags of plain text that PyYAML turns into values: null, true/false, numbers.
+_VALUE_TAGS = frozenset(_TAG + t for t in ("null", "bool", "int", "float"))
 
 
 class _NotPlain(Exception):
-    """The document uses a YAML feature the fast path leaves to PyYAML's constructor."""
+    """The document uses a YAML feature the fast path leaves to PyYAML."""
 
 
-def _plain_data(loader: _Loader) -> Any:
-    """The document's data, as `loader.get_single_data()` gives it, in a third of the time.
+def _plain_data(text: str) -> tuple[Any, list[tuple[Any, Any]]]:
+    """A document's data and its duplicate keys (key, mark), as PyYAML's `get_single_data`
+    gives them, in a third of the time.
 
-    PyYAML's constructor keeps state for anchors, recursion and merge keys on every node;
-    these files are plain mappings, lists and scalars (text in all but a few). Nodes it does
-    not handle plainly (merge keys, anchors met twice) go back to PyYAML's constructor."""
-    node = loader.get_single_node()
-    if node is None:
-        return None
+    PyYAML first composes a node for every value, resolving each one's type in Python, and
+    then constructs the data from the nodes, keeping state for anchors and merge keys. These
+    files are plain mappings, lists and text: their data is built straight from the parser's
+    events instead. A document with anything else (anchors, tags, merge keys, several
+    documents) is read again by PyYAML's own composer and constructor."""
+    loader = _Loader(text)
     try:
-        return _build(loader, node, set())
+        return _from_events(loader), loader.duplicates
     except _NotPlain:
-        return loader.construct_document(node)
+        pass
+    finally:
+        loader.dispose()
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data(), loader.duplicates
+    finally:
+        loader.dispose()
 
 
-def _build(loader: _Loader, node: yaml.Node, active: set[int]) -> Any:
-    tag = node.tag
-    if isinstance(node, yaml.ScalarNode):
-        return node.value if tag == _STR else loader.construct_object(node)
-    if id(node) in active:  # an anchor used twice, or inside itself
+def _from_events(loader: _Loader) -> Any:
+    next_event = loader.get_event
+    resolvers = loader.yaml_implicit_resolvers
+    if None in resolvers:  # resolvers for any first character: none in YAML 1.1's set
         raise _NotPlain
-    active.add(id(node))
-    if isinstance(node, yaml.SequenceNode) and tag == _SEQ:
-        return [_build(loader, item, active) for item in node.value]
-    if not isinstance(node, yaml.MappingNode) or tag != _MAP:
-        raise _NotPlain  # an explicit tag
-    data: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+    values: dict[tuple[str, str], Any] = {}  # (tag, text) -> the value: few and repeated
+
+    def scalar(event: yaml.ScalarEvent) -> Any:
+        if event.anchor is not None or (event.tag is not None and event.tag != _STR):
             raise _NotPlain
-        key = _build(loader, key_node, active)
-        loader.note_key(key, key_node, data)
-        data[key] = _build(loader, value_node, active)
+        text = event.value
+        if event.implicit[0] and event.tag is None:  # unquoted: may be a number, true, ...
+            for tag, pattern in resolvers.get(text[:1], ()):
+                if pattern.match(text):
+                    if tag not in _VALUE_TAGS:
+                        raise _NotPlain  # a merge key '<<', '='
+                    if (tag, text) not in values:
+                        values[tag, text] = loader.construct_object(yaml.ScalarNode(
+                            tag, text, event.start_mark, event.end_mark, event.style))
+                    return values[tag, text]
+        return text
+
+    def value(event: yaml.Event) -> Any:
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            return scalar(event)
+        if event.anchor is not None:
+            raise _NotPlain
+        if kind is yaml.MappingStartEvent and event.tag in (None, _MAP):
+            data: dict[Any, Any] = {}
+            while type(key_event := next_event()) is not yaml.MappingEndEvent:
+                if type(key_event) is not yaml.ScalarEvent:
+                    raise _NotPlain  # a list or mapping as a key: PyYAML's error says so
+                key = scalar(key_event)
+                loader.note_key(key, data, key_event)
+                data[key] = value(next_event())
+            return data
+        if kind is yaml.SequenceStartEvent and event.tag in (None, _SEQ):
+            items = []
+            while type(item := next_event()) is not yaml.SequenceEndEvent:
+                items.append(value(item))
+            return items
+        raise _NotPlain  # an alias, or an explicit tag
+
+    next_event()  # the stream's start
+    if type(next_event()) is yaml.StreamEndEvent:  # an empty file
+        return None
+    data = value(next_event())
+    next_event()  # the document's end
+    if type(next_event()) is not yaml.StreamEndEvent:
+        raise _NotPlain  # several documents: PyYAML's error says so
     return data
 
 

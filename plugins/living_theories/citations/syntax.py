@@ -28,6 +28,9 @@ _NOT_TEXT = re.compile(
     r"|(?<=\])\([^)\s]*\)|<?https?://[^\s>]+>?",
     re.S | re.M,
 )
+# What every match of _NOT_TEXT starts with, one of them at least: most texts hold none, and
+# are searched without blanking anything out.
+_MAY_HIDE = ("<!--", "`", "~~~", "](", "http")
 # Lines after which an indented block is content (a list item's, an admonition's, a footnote's
 # or a definition's), not code.
 _OPENS_BLOCK = re.compile(r"^(?:[-*+]|\d+[.)]|!!!|\?\?\?\+?|\[\^[^\]]+\]:|:)(?:\s|$)")
@@ -92,9 +95,12 @@ def parse_group(body: str) -> tuple[Cite, ...] | None:
 def find_citations(text: str) -> list[Citation]:
     """Every citation in a Markdown text, outside code (spans, fenced and indented blocks),
     HTML comments and links."""
-    masked = _NOT_TEXT.sub(lambda mt: " " * len(mt.group(0)), text)
-    for a, b in _indented_code(masked):
-        masked = masked[:a] + " " * (b - a) + masked[b:]
+    masked = text
+    if any(start in text for start in _MAY_HIDE):
+        masked = _NOT_TEXT.sub(lambda mt: " " * len(mt.group(0)), text)
+    if "    " in masked or "\t" in masked:  # there may be indented code
+        for a, b in _indented_code(masked):
+            masked = masked[:a] + " " * (b - a) + masked[b:]
     found: list[Citation] = []
     taken: list[tuple[int, int]] = []
     for mt in BRACKETED.finditer(masked):

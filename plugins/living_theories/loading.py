@@ -179,7 +179,7 @@ class _NotPlain(Exception):
 
 def _plain_data(text: str) -> tuple[Any, list[tuple[Any, Any]]]:
     """A document's data and its duplicate keys (key, mark), as PyYAML's `get_single_data`
-    gives them, in a third of the time.
+    gives them, in a quarter of the time.
 
     PyYAML first composes a node for every value, resolving each one's type in Python, and
     then constructs the data from the nodes, keeping state for anchors and merge keys. These

@@ -201,6 +201,7 @@ def _plain_data(text: str) -> tuple[Any, list[tuple[Any, Any]]]:
 
 
 def _from_events(loader: _Loader) -> Any:
+    """The data of a plain document from `loader`'s events; raises _NotPlain otherwise."""
     next_event = loader.get_event
     resolvers = loader.yaml_implicit_resolvers
     if None in resolvers:  # resolvers for any first character: none in YAML 1.1's set

@@ -48,6 +48,9 @@ def test_no_command_prints_help(cli):
 def test_installed_console_script_reports_without_traceback(project):
     exe = shutil.which("living-theories")
     assert exe, "the package must be installed (pip install -e .)"
+    # It leaves without Python's clean-up at exit: what it printed must still arrive whole.
+    run = subprocess.run([exe, "validate", str(project)], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.startswith("ok: ") and run.stdout.endswith("\n")
     (project / "theories/demo/v2.yaml").write_text("stage: [broken\n")
     run = subprocess.run([exe, "validate", str(project)], capture_output=True, text=True)
     assert run.returncode == 1

@@ -145,6 +145,7 @@ def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems,
     locked versions must still exist."""
     seen: set[str] = set()
     changed_refs: dict[str, list[str]] = {}
+    ref_hashes: dict[str, str] = {}  # a reference is cited by many versions: hash it once
     for theory in theories.values():
         for version in theory.versions:
             key = version_key(theory.id, version.number)
@@ -173,8 +174,11 @@ def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems,
                 )
             entry = lock.versions[key]
             for ref_key, ref_hash in (entry.get("references") or {}).items():
-                if bibliography is not None and ref_key in bibliography and \
-                        reference_hash(bibliography[ref_key]) != ref_hash:
+                if bibliography is None or ref_key not in bibliography:
+                    continue
+                if ref_key not in ref_hashes:
+                    ref_hashes[ref_key] = reference_hash(bibliography[ref_key])
+                if ref_hashes[ref_key] != ref_hash:
                     changed_refs.setdefault(ref_key, []).append(key)
     for ref_key, cited_by in sorted(changed_refs.items()):
         assert bibliography is not None and bibliography.path is not None

@@ -1,4 +1,5 @@
-"""Parsing files ahead, on the other cores, for the first run over a big project.
+"""Work done ahead on the other cores: parsing files for a first run over a big project, and
+rendering the pages of a build.
 
 Reading YAML and BibTeX is most of the time of a first `validate` or build of a big project
 (later runs find the files in the parse cache, see cache.py), and each file can be parsed on
@@ -8,22 +9,30 @@ file's `result` before parsing it themselves. A worker hands back only the data 
 file, marshalled (as the parse cache keeps it); a file with any problem is parsed again by the
 reader, which reports it as usual. So the results are the same with or without workers.
 
+A build's pages are rendered in order by one forked worker (`rendering`) while MkDocs converts
+the ones before them to HTML on this core; MkDocs asks for each page's Markdown as it goes and
+gets the worker's text. If the worker fails or stops, the caller renders what is left itself.
+
 Workers are forked, so they start at once with everything imported; that is done only on
 Linux, with more than one core, when no other thread runs (a forked process gets the memory
-but not the threads, whose locks might be held; `mkdocs serve` runs threads, and parses only
-what changed anyway), and when there is enough to parse to be worth it.
+but not the threads, whose locks might be held; `mkdocs serve` runs threads, and parses and
+renders only what changed anyway), and when there is enough work to be worth it.
+`LIVING_THEORIES_WORKERS=0` in the environment keeps all the work in one process.
 """
 
 from __future__ import annotations
 
 import marshal
 import os
+import signal
+import struct
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .cache import ParseCache, Stamp, stamp
 
@@ -32,6 +41,7 @@ if TYPE_CHECKING:
 
 MIN_BYTES = 2_000_000  # below this, starting the workers costs more than they save
 MAX_WORKERS = 8
+MIN_PAGES = 50  # fewer pages render in less time than a fork takes to pay for itself
 
 Job = tuple[str, Path, Callable[[Path], Any]]  # (kind, file, parser: data, or raises)
 
@@ -51,8 +61,7 @@ def parsing(jobs: list[Job], cache: ParseCache | None) -> Iterator[None]:
     todo = [(kind, path, parser) for kind, path, parser in jobs
             if not (cache is not None and cache.has(kind, path, stamp(path)))]
     workers = min(cores(), MAX_WORKERS)
-    if (sys.platform != "linux" or workers < 2 or not only_thread()
-            or sum(_size(path) for _, path, _ in todo) < MIN_BYTES):
+    if not may_fork() or sum(_size(path) for _, path, _ in todo) < MIN_BYTES:
         yield
         return
     import multiprocessing  # (only here: a build that needs no workers does not load them)
@@ -70,6 +79,11 @@ def parsing(jobs: list[Job], cache: ParseCache | None) -> Iterator[None]:
 
 def only_thread() -> bool:
     return threading.active_count() == 1
+
+
+def may_fork() -> bool:
+    return (sys.platform == "linux" and cores() >= 2 and only_thread()
+            and os.environ.get("LIVING_THEORIES_WORKERS") != "0")
 
 
 def result(kind: str, path: Path, when: Stamp | None) -> bytes | None:
@@ -104,3 +118,103 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+# --- Rendering pages ahead --------------------------------------------------------------------
+
+_FRAME = struct.Struct("<II")  # a page on the pipe: key length, text length, then both (UTF-8)
+
+
+def rendering(jobs: list[tuple[str, Callable[[], str]]]) -> Rendered | None:
+    """Texts of `jobs` (key, function) made in order by a forked worker, or None if that is
+    not worth it here (see the module's docstring)."""
+    if len(jobs) < MIN_PAGES or not may_fork():
+        return None
+    return Rendered(jobs)
+
+
+class Rendered:
+    """The worker's texts, asked for by key. `result` gives None for a text the worker did not
+    make (it failed, or was stopped): the caller makes that one itself."""
+
+    def __init__(self, jobs: list[tuple[str, Callable[[], str]]]):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            os.close(read)
+            _render(jobs, write)
+        os.close(write)
+        self.pid: int | None = pid
+        self.count = len(jobs)
+        self.pipe = os.fdopen(read, "rb")
+        self.early: dict[str, str] = {}  # texts made before the one asked for
+        self.ended = False
+        self.handed: set[str] = set()
+        self.seconds = 0.0  # the worker's time spent rendering, for timings
+
+    def result(self, key: str) -> str | None:
+        if key in self.handed:  # asked again: the caller renders it (its text is not kept)
+            return None
+        text = self.early.pop(key, None)
+        while text is None and not self.ended:
+            frame = self._next()
+            if frame is None:
+                self.ended = True
+            elif frame[0] == key:
+                text = frame[1]
+            else:
+                self.early[frame[0]] = frame[1]
+        if text is not None:
+            self.handed.add(key)
+        return text
+
+    def _next(self) -> tuple[str, str] | None:
+        head = self.pipe.read(_FRAME.size)
+        if len(head) < _FRAME.size:
+            return None  # the worker stopped
+        sizes = _FRAME.unpack(head)
+        body = self.pipe.read(sum(sizes))
+        if len(body) < sum(sizes):
+            return None
+        key, text = body[: sizes[0]].decode(), body[sizes[0]:].decode()
+        if not key:  # the last frame: how long the worker spent rendering
+            self.seconds = float(text)
+            return None
+        return key, text
+
+    def close(self) -> None:
+        """Stop the worker (if it still runs) and let it go."""
+        if self.pid is None:
+            return
+        if len(self.handed) == self.count and not self.ended:
+            self.ended = self._next() is None  # the last frame, next: the seconds spent
+        if not self.ended:
+            os.kill(self.pid, signal.SIGKILL)  # texts nobody asked for: not needed
+        self.pipe.close()
+        os.waitpid(self.pid, 0)
+        self.pid = None
+
+
+def _render(jobs: list[tuple[str, Callable[[], str]]], fd: int) -> NoReturn:
+    """In the worker: each text in order onto the pipe, then the seconds spent; at the first
+    failure (a job's error, the caller gone), stop."""
+    try:
+        with os.fdopen(fd, "wb") as out:
+            def send(key: str, text: str) -> None:
+                name, body = key.encode(), text.encode()
+                out.write(_FRAME.pack(len(name), len(body)))
+                out.write(name)
+                out.write(body)
+                out.flush()
+
+            spent = 0.0
+            for key, job in jobs:
+                start = time.perf_counter()
+                text = job()
+                spent += time.perf_counter() - start
+                send(key, text)
+            send("", f"{spent:.3f}")
+    except BaseException:  # the caller renders the rest itself, and reports any error
+        pass
+    finally:
+        os._exit(0)  # not Python's exit: nothing of the parent's is flushed or cleaned twice

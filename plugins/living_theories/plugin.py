@@ -2,7 +2,8 @@
 
 on_config  load and check the project (stop with every problem listed), register the
            citations Markdown extension and the site's own assets
-on_files   add the generated pages (in memory, rendered when MkDocs reads them) and assets
+on_files   add the generated pages (in memory, rendered when MkDocs reads them, in a build
+           ahead on another core) and assets
 on_page_markdown  tell the citations extension which page it is rendering
 """
 
@@ -26,6 +27,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
+from . import ahead
 from .citations.formatting import Citer, StyleError
 from .citations.markdown import CitationsExtension
 from .citations.syntax import find_citations
@@ -78,6 +80,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         # The last build's pages, and what they were made from, for `mkdocs serve` rebuilds.
         self._generated: Generated | None = None
         self._made_from: tuple[Project, tuple] | None = None
+        # A build's pages, rendered ahead on another core (see ahead.py).
+        self._to_render: list[tuple[str, Callable[[], str]]] = []
+        self._ahead: ahead.Rendered | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup keeps this object across `mkdocs serve` rebuilds, so the
@@ -146,9 +151,23 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self.timings["pages"] = time.perf_counter() - start
             self._citations_before = self.citer.seconds if self.citer else 0.0
             _settle()
+            # (forked once the project is out of the collector's sight: the worker inherits that)
+            self._ahead = ahead.rendering(self._to_render)
+            self._to_render = []
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._stop_ahead()
+
+    def _stop_ahead(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
+            self.timings["ahead"] = self._ahead.seconds
+            self.timings["ahead_pages"] = len(self._ahead.handed)
+            self._ahead = None
 
     @event_priority(100)  # first: memory let go here is there for the search index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._stop_ahead()
         if self.citer is not None:
             self.citer.save()
             if self.citer.release():
@@ -163,7 +182,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             pages = self.timings.get("pages", 0) + self.timings.get("render", 0)
             work = self.timings.get("load", 0) + pages + cites
             log.info(f"plugin work {work:.3f} s (loading {self.timings.get('load', 0):.3f}, "
-                     f"pages {pages:.3f}, citations in pages {cites:.3f})")
+                     f"pages {pages:.3f}, citations in pages {cites:.3f}); rendered ahead on "
+                     f"another core {self.timings.get('ahead', 0):.3f} s "
+                     f"({self.timings.get('ahead_pages', 0)} pages)")
 
     def _on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.project is not None and self.citer is not None
@@ -205,6 +226,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             file = RenderedFile.generated(config, page.path, content="", inclusion=inclusion)
             # serve keeps pages to reuse them in the next rebuild (see rebuilds.py)
             file.render = functools.partial(self._render, page, self.command == "serve")
+            if self.command != "serve":  # (serve renders only the pages an edit changed)
+                self._to_render.append((page.path, functools.partial(page.markdown, keep=False)))
             file.unchanged = page.path in previous and page.path not in changed
             files.append(file)
         for download in downloads:
@@ -217,7 +240,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
     def _render(self, page: GeneratedPage, keep: bool) -> str:
         start, formatting = time.perf_counter(), self.citer.seconds if self.citer else 0.0
         try:
-            return page.markdown(keep=keep)
+            made = self._ahead.result(page.path) if self._ahead is not None else None
+            return made if made is not None else page.markdown(keep=keep)
         finally:  # (citations formatted meanwhile are counted apart, see on_post_build)
             spent = time.perf_counter() - start - ((self.citer.seconds if self.citer else 0.0)
                                                    - formatting)

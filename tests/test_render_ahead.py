@@ -1,0 +1,92 @@
+"""Pages rendered ahead by a forked worker while MkDocs converts the ones before (ahead.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from conftest import REPO, build_site
+from living_theories import ahead
+from living_theories.pages import generate
+from living_theories.project import load_project
+
+
+@pytest.fixture
+def worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker whatever the number of texts."""
+    if ahead.cores() < 2:
+        pytest.fail("these tests need a machine with two cores or more")
+    monkeypatch.setattr(ahead, "MIN_PAGES", 0)
+    # The browser tests' session keeps a Playwright thread; the worker touches nothing of it.
+    monkeypatch.setattr(ahead, "only_thread", lambda: True)
+    monkeypatch.delenv("LIVING_THEORIES_WORKERS", raising=False)
+
+
+def job(n: int, made_in: list[int]):
+    def make() -> str:
+        made_in.append(os.getpid())
+        if n == 5:
+            raise ValueError("a bug in a template")
+        return f"page {n}: ünïcode " * n * 1000  # several pipe-fulls for the larger ones
+
+    return make
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_texts_come_from_the_worker_in_any_order_until_one_fails(worker):
+    made_here: list[int] = []
+    rendered = ahead.rendering([(f"p{n}", job(n, made_here)) for n in range(8)])
+    assert rendered is not None
+    pid = rendered.pid
+    assert rendered.result("p3") == job(3, [])()
+    assert rendered.result("p1") == job(1, [])()  # made before p3: kept until asked for
+    assert rendered.result("p3") is None  # asked again: the caller renders it itself
+    assert [rendered.result(f"p{n}") for n in (4, 5, 6)] == [job(4, [])(), None, None]
+    assert made_here == []  # every text above was made in the worker
+    rendered.close()
+    assert rendered.pid is None and gone(pid)
+
+
+def test_closing_stops_a_worker_whose_texts_nobody_asks_for(worker):
+    rendered = ahead.rendering([(f"p{n}", job(n + 10, [])) for n in range(50)])
+    assert rendered is not None
+    pid = rendered.pid
+    assert rendered.result("p0") == job(10, [])()
+    rendered.close()  # the worker is blocked on a full pipe, or still rendering
+    assert gone(pid)
+
+
+def test_no_worker_when_it_is_not_worth_it_or_not_wanted(worker, monkeypatch):
+    jobs = [(f"p{n}", job(n, [])) for n in range(3)]
+    monkeypatch.setattr(ahead, "MIN_PAGES", 4)
+    assert ahead.rendering(jobs) is None
+    monkeypatch.setattr(ahead, "MIN_PAGES", 0)
+    monkeypatch.setenv("LIVING_THEORIES_WORKERS", "0")
+    assert ahead.rendering(jobs) is None
+
+
+def files_of(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file() and p.name != "sitemap.xml.gz"}  # (gzip stamps the time)
+
+
+def test_a_build_renders_its_pages_ahead_and_makes_the_same_site(tmp_path):
+    timings = {"LIVING_THEORIES_TIMINGS": "1"}
+    ahead_run = build_site(REPO, tmp_path / "ahead", env=timings)
+    alone_run = build_site(REPO, tmp_path / "alone",
+                           env={**timings, "LIVING_THEORIES_WORKERS": "0"})
+    assert ahead_run.returncode == 0 and alone_run.returncode == 0, ahead_run.stderr
+    found = re.compile(r"rendered ahead on another core [\d.]+ s \((\d+) pages\)")
+    project, _ = load_project(REPO)
+    assert found.findall(ahead_run.stderr) == [str(len(generate(project)))]
+    assert found.findall(alone_run.stderr) == ["0"]
+    assert files_of(tmp_path / "ahead") == files_of(tmp_path / "alone")

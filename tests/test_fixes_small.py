@@ -22,7 +22,7 @@ from living_theories.history import word_diff
 from living_theories.project import load_project
 from living_theories.spreadsheets import COLUMNS, read_rows
 
-# --- 1. the feedback template states an absent mechanism and a negative outcome -------------
+# --- 1. the feedback template labels an M- mechanism and an O- outcome -------------
 
 
 def test_feedback_template_keeps_the_meaning_of_an_absent_negative_cmoc(project):
@@ -30,9 +30,9 @@ def test_feedback_template_keeps_the_meaning_of_an_absent_negative_cmoc(project)
     text = feedback_template(loaded.graph, loaded.graph.corpus.sources["round-2"])
     rows = {r["cmoc"]: r for r in csv.DictReader(io.StringIO(text))}
     assert rows["demo-visibility"]["cmoc_summary"] == (
-        "M resource: No: Leaders are visible to the workforce; O: (−) Lower morale")
-    assert "No:" not in rows["demo-trust"]["cmoc_summary"]  # present and positive: unmarked
-    assert "(−)" not in rows["demo-trust"]["cmoc_summary"]
+        "M resource: (M−) Leaders are visible to the workforce; O: (O−) Lower morale")
+    assert "−)" not in rows["demo-trust"]["cmoc_summary"]  # no sign stated: unmarked
+    assert "+)" not in rows["demo-trust"]["cmoc_summary"]
 
 
 # --- 2. `new` with names that mean something in YAML ----------------------------------------

@@ -14,13 +14,53 @@ def cmoc(**fields):
 def test_cmoc_elements_and_defaults():
     c = cmoc(contexts=["ICS formation"], mechanism_resources=["Clear vision"],
              mechanism_reasonings=["Sense of purpose"], outcomes=["Focus on objectives"])
-    assert c.mechanism == "present" and c.outcome == "positive"
+    assert c.mechanism is None and c.outcome is None  # unset: no sign is asserted
+    assert [sign for _, sign in c.signed("outcomes")] == [None]
     assert c.lineage is None
 
 
 def test_cmoc_may_describe_absence_and_negative_outcome():
-    c = cmoc(mechanism="absent", outcome="negative", outcomes=["Lower morale"])
+    c = cmoc(mechanism="absent", outcome="negative", outcomes=["Lower morale"],
+             mechanism_reasonings=["Feel ignored", {"text": "Feel heard", "sign": "positive"}])
     assert (c.mechanism, c.outcome) == ("absent", "negative")
+    # the shorthand signs every element of its kind that has no sign of its own
+    assert c.signed("outcomes") == [("Lower morale", "negative")]
+    assert c.signed("mechanism_reasonings") == [("Feel ignored", "negative"),
+                                                ("Feel heard", "positive")]
+    assert c.signed("contexts") == []
+
+
+def test_present_and_positive_assert_nothing():
+    # they were the defaults before signs existed: files that spell them out asserted nothing
+    c = cmoc(mechanism="present", outcome="positive", outcomes=["Trust"])
+    assert (c.mechanism, c.outcome) == (None, None)
+    assert c.signed("outcomes") == [("Trust", None)]
+    assert "mechanism" not in c.model_dump(exclude_defaults=True)
+
+
+def test_elements_may_carry_the_sign_the_study_prints():
+    c = cmoc(mechanism_resources=[{"text": "Leader asks for suggestions", "sign": "positive"}],
+             mechanism_reasonings=[{"text": "but overrides them", "sign": "negative"}],
+             outcomes=["Upsets the team"])
+    assert c.mechanism_resources == ["Leader asks for suggestions"]  # the text, unchanged
+    assert [e.sign for e in c.mechanism_resources + c.mechanism_reasonings + c.outcomes] == \
+        ["positive", "negative", None]
+    # a signed element is stored with its sign; an unsigned one as plain text (old hashes hold)
+    assert c.model_dump(exclude_defaults=True)["mechanism_resources"] == [
+        {"text": "Leader asks for suggestions", "sign": "positive"}]
+    assert c.model_dump(exclude_defaults=True)["outcomes"] == ["Upsets the team"]
+    assert m.sign_label("M", "negative") == "M\u2212" and m.sign_label("O", None) == ""
+
+
+@pytest.mark.parametrize("element,message", [
+    ({"text": "x", "sign": "neg"}, "the sign 'neg' is not allowed"),
+    ({"txt": "x"}, "unknown field 'txt' in an element"),
+    ({"sign": "positive"}, "the element has no text"),
+    ({"text": ""}, "at least 1 character"),
+])
+def test_bad_signed_elements_are_explained(element, message):
+    with pytest.raises(ValidationError, match=message):
+        cmoc(contexts=[element])
 
 
 def test_cmoc_with_only_a_label_is_allowed_for_incomplete_records():

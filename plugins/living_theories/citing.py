@@ -125,6 +125,9 @@ def theory_json(graph: TheoryGraph, theory: m.Theory, version: m.Version,
         data = {**data, "page": address(f"cmoc:{cmoc.id}")}
         data["lineage"] = (lineage.model_dump(mode="json", by_alias=True) if lineage else None)
         data["mechanism"], data["outcome"] = cmoc.mechanism, cmoc.outcome
+        # The label shown beside each element (its own sign, else the CMOC's shorthand).
+        data["sign_labels"] = {f: [label or None for _, label in cmoc.labelled(f)]
+                               for f, _, _ in m.ELEMENTS if getattr(cmoc, f)}
         cmocs.append(data)
     evidence_ids = sorted(cited_evidence(version))
     return {

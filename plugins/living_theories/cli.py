@@ -407,10 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
             "turn a CMOC spreadsheet (Excel or CSV) into theory files",
             "Read a spreadsheet with one row per CMOC - columns theory, version, cmoc_id, "
             "context, mechanism_resource, mechanism_reasoning, outcome, and optionally label, "
-            "title, mechanism (present/absent), outcome_direction (positive/negative) and "
-            "evidence_ids - and write the theory versions it describes. Put several "
-            "contexts or outcomes in one cell on separate lines. Every bad cell is reported "
-            "by sheet, row and column, and nothing is written unless the whole sheet is valid. "
+            "title, mechanism ('absent' marks the mechanism M-), outcome_direction ('negative' "
+            "marks the outcome O-) and evidence_ids - and write the theory versions it "
+            "describes. Put several contexts or outcomes in one cell on separate lines; start "
+            "a line with the sign the study prints, e.g. '(M-) ...' or '(O+) ...'. Every bad "
+            "cell is reported by sheet, row and column, and nothing is written unless the "
+            "whole sheet is valid. "
             "Released versions are never changed.")
     p.add_argument("file", help="the spreadsheet: .xlsx or .csv")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")

@@ -63,18 +63,17 @@ def changes_citing(graph: TheoryGraph, evidence_ids: set[str]) -> list[tuple[m.T
 
 
 def summary_of(cmoc: m.CMOC) -> str:
-    """One line for a CMOC. An absent mechanism or negative outcome is marked as the diagrams
-    mark it ("No: ", "(−) "): without it an M-/O- CMOC would read as its opposite."""
+    """One line for a CMOC, each element with the sign label the study prints ("M−: ...")."""
     if cmoc.narrative:
         return " ".join(cmoc.narrative.split())
-    no = "No: " if cmoc.mechanism == m.Mechanism.absent.value else ""
-    minus = "(−) " if cmoc.outcome == m.Direction.negative.value else ""
-    # The absence is marked on the resource; on the reasoning if the CMOC names no resource.
-    parts = [("C", "", cmoc.contexts), ("M resource", no, cmoc.mechanism_resources),
-             ("M reasoning", "" if cmoc.mechanism_resources else no,
-              cmoc.mechanism_reasonings), ("O", minus, cmoc.outcomes)]
-    return "; ".join(f"{name}: {' / '.join(mark + item for item in items)}"
-                     for name, mark, items in parts if items)
+    names = {"contexts": "C", "mechanism_resources": "M resource",
+             "mechanism_reasonings": "M reasoning", "outcomes": "O"}
+    parts = []
+    for field, _, _ in m.ELEMENTS:
+        items = [f"({label}) {text}" if label else text for text, label in cmoc.labelled(field)]
+        if items:
+            parts.append(f"{names[field]}: {' / '.join(items)}")
+    return "; ".join(parts)
 
 
 def feedback_template(graph: TheoryGraph, round_: m.Source) -> str:

@@ -1,5 +1,8 @@
 """Mermaid flowcharts of CMOCs: context -> mechanism resource -> mechanism reasoning -> outcome.
 
+An element's sign is drawn as the label the study prints beside it, "(M−) text", never as a
+rewording of the text.
+
 Node ids are generated, never taken from text (`end` as an id breaks Mermaid), and every label
 is quoted and entity-encoded, so no text from YAML can break or inject into a diagram. Links
 are not written into the diagram (Mermaid's `click` needs its unsafe 'loose' mode): the page
@@ -36,6 +39,11 @@ def label(text: str, width: int = 28) -> str:
     return '"' + "<br>".join(escaped) + '"'
 
 
+_SHAPES = ("ctx", "res", "rea", "out")  # in the order of m.ELEMENTS
+_FILLS = {"ctx": "#e8f0fe", "res": "#e6f4ea", "rea": "#fef7e0", "out": "#f3e8fd"}
+_SIGN_CSS = {"positive": "plus", "negative": "minus"}
+
+
 @dataclass
 class Diagram:
     source: str
@@ -59,34 +67,31 @@ class _Builder:
         return nid
 
     def cmoc(self, cmoc: m.CMOC, link: str | None, indent: str = "  ") -> None:
-        absent = cmoc.mechanism == m.Mechanism.absent.value
-        negative = cmoc.outcome == m.Direction.negative.value
-        res_css, out_css = ("absent" if absent else "res"), ("neg" if negative else "out")
-        arrow = "-.->" if absent else "-->"
-        prefix = "No: " if absent else ""
-        groups = [
-            [self.node("ctx", t, "ctx", link) for t in cmoc.contexts],
-            [self.node("res", prefix + t, res_css, link) for t in cmoc.mechanism_resources],
-            [self.node("rea", t, "rea", link) for t in cmoc.mechanism_reasonings],
-            [self.node("out", ("(−) " if negative else "") + t, out_css, link)
-             for t in cmoc.outcomes],
-        ]
+        groups = []
+        for (attr, letter, _), shape in zip(m.ELEMENTS, _SHAPES, strict=True):
+            # A sign is shown as the study's label beside the text, and as a border colour.
+            groups.append([
+                self.node(shape, f"({lab}) {text}" if (lab := m.sign_label(letter, sign))
+                          else text, shape + _SIGN_CSS.get(sign or "", ""), link)
+                for text, sign in cmoc.signed(attr)])
         groups = [g for g in groups if g]
         if not groups:  # a CMOC known only by its label
             groups = [[self.node("ctx", cmoc.title or cmoc.label or cmoc.id, "unknown", link)]]
         for left, right in zip(groups, groups[1:], strict=False):
             for a in left:
                 for b in right:
-                    self.lines.append(f"{indent}{a} {arrow} {b}")
+                    self.lines.append(f"{indent}{a} --> {b}")
 
     def finish(self) -> Diagram:
         self.lines += [
             "  classDef ctx fill:#e8f0fe,stroke:#3367d6,color:#1a1a1a",
             "  classDef res fill:#e6f4ea,stroke:#188038,color:#1a1a1a",
-            "  classDef absent fill:#fce8e6,stroke:#c5221f,color:#1a1a1a,stroke-dasharray:5 3",
             "  classDef rea fill:#fef7e0,stroke:#b06000,color:#1a1a1a",
             "  classDef out fill:#f3e8fd,stroke:#8430ce,color:#1a1a1a",
-            "  classDef neg fill:#fce8e6,stroke:#c5221f,color:#1a1a1a,stroke-width:3px",
+            *(f"  classDef {kind}{suffix} fill:{fill},stroke:{stroke},color:#1a1a1a,"
+              "stroke-width:3px"
+              for kind, fill in _FILLS.items()
+              for suffix, stroke in (("plus", "#137333"), ("minus", "#b3261e"))),
             "  classDef unknown fill:#f1f3f4,stroke:#5f6368,color:#1a1a1a,stroke-dasharray:2 2",
         ]
         return Diagram("\n".join(self.lines), self.links)

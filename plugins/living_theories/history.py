@@ -16,14 +16,9 @@ from .graph import TheoryGraph
 
 # Words (with inner apostrophes and hyphens) and single punctuation marks, each with the
 # spaces after it: few tokens keep the diff fast on long narratives.
-_TOKENS = re.compile(r"[\w'’-]+\s*|[^\w\s]\s*|\s+")
+# A sign label, "(M−)", is one token: a changed sign reads as one changed label.
+_TOKENS = re.compile(r"\([CMO][+−]\)\s*|[\w'’-]+\s*|[^\w\s]\s*|\s+")
 Segment = tuple[str, str]  # ("equal" | "insert" | "delete", text)
-ELEMENTS = [
-    ("contexts", "Context"),
-    ("mechanism_resources", "Mechanism (resource)"),
-    ("mechanism_reasonings", "Mechanism (reasoning)"),
-    ("outcomes", "Outcome"),
-]
 
 
 def word_diff(old: str, new: str) -> list[Segment]:
@@ -120,20 +115,18 @@ class VersionDiff:
 
 
 def _text(cmoc: m.CMOC | None, attr: str) -> str:
+    # An element's sign label is part of what is compared: M+ -> M− is a change of meaning.
     if cmoc is None:
         return ""
-    return "; ".join(getattr(cmoc, attr))
+    return "; ".join(f"({label}) {text}" if label else text
+                     for text, label in cmoc.labelled(attr))
 
 
 def _elements(old: m.CMOC | None, new: m.CMOC | None) -> list[ElementDiff]:
     out = [ElementDiff("Narrative", word_diff(old.narrative or "" if old else "",
                                               new.narrative or "" if new else ""))]
     out += [ElementDiff(name, word_diff(_text(old, attr), _text(new, attr)))
-            for attr, name in ELEMENTS]
-    if old is not None and new is not None:  # M+/M- and O+/O- only matter as a change
-        out += [ElementDiff(name, word_diff(getattr(old, attr), getattr(new, attr)))
-                for attr, name in (("mechanism", "Mechanism present or absent"),
-                                   ("outcome", "Outcome direction"))]
+            for attr, _, name in m.ELEMENTS]
     return out
 
 

@@ -539,7 +539,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(md=md, md_inline=md_inline, text=text, cite=cite, segments=segments,
                        evidence_count=lambda cid, site: len(site.evidence_on(cid)))
-    env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES,
+    env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES, ELEMENTS=m.ELEMENTS,
                        EVIDENCE_KINDS=EVIDENCE_KINDS,
                        SOURCE_KINDS=SOURCE_KINDS, RELATIONS=RELATIONS)
     return env

@@ -2,7 +2,8 @@
 
 One row per CMOC: theory, version, CMOC id, context, mechanism resource, mechanism reasoning,
 outcome, evidence ids (and a few optional columns). A cell holding several contexts or
-outcomes puts each on its own line (Alt+Enter in Excel). Reading reports every bad cell by
+outcomes puts each on its own line (Alt+Enter in Excel); a line may start with the sign the
+study prints beside that element, "(M−) text" or "(O+) text". Reading reports every bad cell by
 sheet, row and column; `plan_import` returns the files to write, and writes nothing itself.
 """
 
@@ -239,7 +240,7 @@ def plan_import(rows: list[Row], graph: TheoryGraph, root: Path,
                 cmoc[column] = c[column]
         for column, name in ELEMENT_COLUMNS.items():
             if _lines(c.get(column, "")):
-                cmoc[name] = _lines(c[column])
+                cmoc[name] = [_element(line, name) for line in _lines(c[column])]
         if not any(k in cmoc for k in ("label", "title", *ELEMENT_COLUMNS.values())):
             bad("context", "the row has no context, mechanism or outcome",
                 "fill in at least one of them, or delete the row")
@@ -290,6 +291,24 @@ def plan_import(rows: list[Row], graph: TheoryGraph, root: Path,
     return plan, problems
 
 
+# An element's own sign is written before its text, as papers print it: "(M−) text".
+_SIGNED_LINE = re.compile(r"^\(([CMO])([+−-])\)\s+(.+)$", re.S)
+_LETTERS = {name: letter for name, letter, _ in m.ELEMENTS}
+
+
+def _cell_line(element: m.Element, letter: str) -> str:
+    label = m.sign_label(letter, element.sign)
+    return f"({label}) {element}" if label else element
+
+
+def _element(line: str, name: str) -> str | dict[str, str]:
+    signed = _SIGNED_LINE.match(line)
+    if not signed or signed.group(1) != _LETTERS[name]:
+        return line
+    return {"text": signed.group(3),
+            "sign": "positive" if signed.group(2) == "+" else "negative"}
+
+
 def table_rows(graph: TheoryGraph) -> list[list[str]]:
     """Every CMOC of every version, in the table layout."""
     rows = []
@@ -297,10 +316,10 @@ def table_rows(graph: TheoryGraph) -> list[list[str]]:
         for version in theory.versions:
             for cmoc in version.cmocs:
                 rows.append([theory.id, str(version.number), cmoc.id, cmoc.label or "",
-                             cmoc.title or "", "\n".join(cmoc.contexts),
-                             "\n".join(cmoc.mechanism_resources),
-                             "\n".join(cmoc.mechanism_reasonings), "\n".join(cmoc.outcomes),
-                             cmoc.mechanism, cmoc.outcome, " ".join(cmoc.evidence)])
+                             cmoc.title or "",
+                             *("\n".join(_cell_line(e, letter) for e in getattr(cmoc, name))
+                               for name, letter, _ in m.ELEMENTS),
+                             cmoc.mechanism or "", cmoc.outcome or "", " ".join(cmoc.evidence)])
     return rows
 
 

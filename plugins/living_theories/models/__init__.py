@@ -1,0 +1,105 @@
+"""The programme-theory data model: the single source of truth.
+
+Every YAML file a researcher writes is validated against one of the `*File` models below, and
+the JSON Schemas that editors use for autocompletion are generated from them (see `schema.py`).
+Field descriptions become the editor's hover help, so they are written for researchers, not
+programmers.
+
+Vocabulary follows realist evaluation (see docs/format.md): a theory has versions; a version
+has CMOCs (Context, Mechanism resource, Mechanism reasoning, Outcome); evidence from sources
+bears on CMOCs, on one link of a CMOC, or on an overarching context. The modules: `base` (ids,
+dates, Markdown text), `project` (project.yaml), `theory` (theories, versions, CMOCs),
+`evidence` (sources and evidence).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import (
+    ID_HINT,
+    ID_PATTERN,
+    BibKey,
+    BibKeyList,
+    Id,
+    IdList,
+    Markdown,
+    PartialDate,
+    Record,
+    Strict,
+    Text,
+    Visibility,
+    markdown_fields,
+)
+from .evidence import (
+    EVIDENCE_KIND_OF_SOURCE,
+    Appraisal,
+    Aspect,
+    BearsOn,
+    Evidence,
+    EvidenceKind,
+    Question,
+    Role,
+    Source,
+    SourceKind,
+    VersionRef,
+)
+from .project import (
+    Domain,
+    Framework,
+    OverarchingContext,
+    Person,
+    ProjectFile,
+    SubstantiveTheory,
+)
+from .theory import (
+    CMOC,
+    ELEMENTS,
+    Change,
+    Direction,
+    Dropped,
+    Element,
+    Lineage,
+    Mechanism,
+    Relation,
+    Sign,
+    Status,
+    Theory,
+    Version,
+    sign_label,
+)
+
+# --- File kinds: what each YAML file holds ---------------------------------------------------
+
+
+class TheoryFile(Theory):
+    """`theories/<theory>/theory.yaml`."""
+
+
+class VersionFile(Version):
+    """`theories/<theory>/v<N>.yaml`."""
+
+
+class EvidenceFile(Strict):
+    """Any `evidence/*.yaml`: sources, evidence, or both."""
+
+    sources: list[Source] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+FILE_MODELS: dict[str, type[Strict]] = {
+    "project": ProjectFile,
+    "theory": TheoryFile,
+    "version": VersionFile,
+    "evidence": EvidenceFile,
+}
+
+__all__ = [
+    "CMOC", "ELEMENTS", "EVIDENCE_KIND_OF_SOURCE", "FILE_MODELS", "ID_HINT", "ID_PATTERN",
+    "Appraisal", "Aspect", "BearsOn", "BibKey", "BibKeyList", "Change", "Direction", "Domain",
+    "Dropped", "Element", "Evidence", "EvidenceFile", "EvidenceKind", "Framework", "Id",
+    "IdList", "Lineage", "Markdown", "Mechanism", "OverarchingContext", "PartialDate", "Person",
+    "ProjectFile", "Question", "Record", "Relation", "Role", "Sign", "Source", "SourceKind",
+    "Status", "Strict", "SubstantiveTheory", "Text", "Theory", "TheoryFile", "Version",
+    "VersionFile", "VersionRef", "Visibility", "markdown_fields", "sign_label",
+]

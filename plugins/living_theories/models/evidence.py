@@ -1,0 +1,166 @@
+"""Sources, and the evidence from them that bears on CMOCs, theories and contexts."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import Field, model_validator
+
+from .base import BibKey, Id, PartialDate, Record, Strict, Text
+
+
+class SourceKind(str, Enum):
+    participant = "participant"
+    meeting = "meeting"
+    document = "document"
+    study = "study"
+    consultation = "consultation"
+    other = "other"
+
+
+class Appraisal(Strict):
+    relevance: Text | None = None
+    rigour: Text | None = None
+    richness: Text | None = None
+
+
+class VersionRef(Strict):
+    theory: Id
+    version: int = Field(ge=1)
+
+
+class Question(Strict):
+    text: Text
+    theory: Id | None = None
+    cmoc: Id | None = None
+
+
+class Source(Record):
+    """Where evidence comes from: a participant, meeting, document, study or consultation."""
+
+    kind: SourceKind
+    title: str | None = Field(None, description="A readable name, e.g. 'ICB meeting, "
+                              "September 2022'.")
+    code: str | None = Field(None, description="The code used when citing it, e.g. 'P2/20' "
+                             "or 'September 22'.")
+    role: str | None = Field(None, description="Participants: a role, never a name, e.g. "
+                             "'ICB member'.")
+    date: PartialDate | None = None
+    reference: BibKey | None = Field(None, description="BibTeX key (required for a study).")
+    appraisal: Appraisal | None = Field(None, description="Studies: relevance, rigour, "
+                                        "richness.")
+    groups: list[str] = Field(default_factory=list, description="Consultations: stakeholder "
+                              "groups, never names.")
+    reviewed: list[VersionRef] = Field(default_factory=list, description="Consultations: "
+                                       "the theory versions under review.")
+    questions: list[Question] = Field(default_factory=list)
+    description: Text | None = None
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Source:
+        if self.kind == SourceKind.study.value and not self.reference:
+            raise ValueError("a study needs the key of its paper in references.bib; add a line "
+                             "'reference: KEY'")
+        if self.kind == SourceKind.participant.value and not self.code:
+            raise ValueError("a participant needs an anonymised code; add a line such as "
+                             "'code: P2/20'")
+        if self.kind not in (SourceKind.participant.value,) and not (self.title or self.code
+                                                                   or self.reference):
+            raise ValueError("the source has no name; add a line 'title: ...' (or 'code: ...')")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.title or self.code or self.reference or self.id
+
+
+class EvidenceKind(str, Enum):
+    interview = "interview"
+    meeting = "meeting"
+    document = "document"
+    study = "study"
+    feedback = "feedback"
+    other = "other"
+
+
+# What kind of evidence each kind of source gives, when the record does not say.
+EVIDENCE_KIND_OF_SOURCE = {
+    "participant": "interview",
+    "meeting": "meeting",
+    "document": "document",
+    "study": "study",
+    "consultation": "feedback",
+    "other": "other",
+}
+
+
+class Aspect(str, Enum):
+    """What part of a CMOC a piece of evidence bears on."""
+
+    whole = "whole"
+    context = "C"
+    resource = "M-res"
+    reasoning = "M-rea"
+    outcome = "O"
+    cm = "C-M"
+    mo = "M-O"
+    co = "C-O"
+
+
+class Role(str, Enum):
+    supports = "supports"
+    challenges = "challenges"
+    refines = "refines"
+
+
+class BearsOn(Strict):
+    """One thing a piece of evidence bears on: a CMOC (or one link of it), a theory, or an
+    overarching context. Give exactly one of `cmoc`, `theory`, `context`."""
+
+    cmoc: Id | None = None
+    theory: Id | None = None
+    context: Id | None = Field(None, description="Id of an overarching context.")
+    aspect: Aspect = Field(
+        Aspect.whole, description="whole, or one element (C, M-res, M-rea, O) or link (C-M, "
+        "M-O, C-O) of the CMOC."
+    )
+    role: Role = Role.supports
+
+    @model_validator(mode="after")
+    def _one_target(self) -> BearsOn:
+        targets = [t for t in (self.cmoc, self.theory, self.context) if t]
+        if len(targets) != 1:
+            raise ValueError("each item under 'bears_on' names one thing; write exactly one of "
+                             "'cmoc: ...', 'theory: ...' or 'context: ...'")
+        if self.aspect != Aspect.whole.value and not self.cmoc:
+            raise ValueError("'aspect' only applies to a CMOC; remove it, or bear on a CMOC")
+        return self
+
+
+class Evidence(Record):
+    """A piece of evidence: a verbatim quote and/or a summary, from a source."""
+
+    source: Id
+    kind: EvidenceKind | None = Field(
+        None, description="Defaults from the source: participant -> interview, meeting -> "
+        "meeting, document -> document, study -> study, consultation -> feedback."
+    )
+    quote: str | None = Field(None, description="Verbatim, exactly as published.")
+    summary: Text | None = Field(None, description="A paraphrase (Markdown, may cite).")
+    locator: str | None = Field(None, description="Where in the source: 'L69', 'p. 4'.")
+    cited_as: str | None = Field(
+        None, description="The code exactly as printed beside the quote: 'P2/20', "
+        "'September 22/L69'."
+    )
+    group: str | None = Field(None, description="Stakeholder feedback: the group, never a "
+                              "name.")
+    bears_on: list[BearsOn] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_content(self) -> Evidence:
+        if not (self.quote or self.summary):
+            raise ValueError("the evidence has no text; add 'quote: ...' (the exact words) or "
+                             "'summary: ...', or both")
+        return self
+
+

@@ -1,0 +1,66 @@
+"""Project-wide records: framework, overarching contexts, substantive theories, authors."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import BibKeyList, Id, Record, Strict, Text
+
+
+class Domain(Strict):
+    id: Id
+    title: str = Field(min_length=1)
+    description: Text | None = None
+
+
+class Framework(Strict):
+    title: str = Field(min_length=1, description="The organising framework, e.g. 'Doing Things "
+                       "Differently'.")
+    description: Text | None = None
+    domains: list[Domain] = Field(default_factory=list,
+                                  description="The framework's domains, in display order.")
+
+
+class OverarchingContext(Record):
+    """A context that bears on every theory, e.g. the post-COVID-19 legacy."""
+
+    title: str = Field(min_length=1)
+    description: Text | None = None
+
+
+class SubstantiveTheory(Record):
+    """Established theory a programme theory is related to, cited from the bibliography."""
+
+    title: str = Field(min_length=1)
+    description: Text | None = Field(None, description="Markdown; cite with [@key].")
+    references: BibKeyList = Field(
+        default_factory=list, description="BibTeX keys of the works that state this theory."
+    )
+
+
+class Person(Strict):
+    family: str = Field(min_length=1, description="Family name, e.g. 'Neiva Ganga'.")
+    given: str | None = Field(None, description="Given names, e.g. 'Rafaela'.")
+    orcid: str | None = Field(None, pattern=r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$",
+                              description="ORCID iD, e.g. 0000-0002-1825-0097.")
+    affiliation: str | None = None
+
+
+class ProjectFile(Strict):
+    """`theories/project.yaml`: what spans all theories, and how to cite them."""
+
+    title: str | None = Field(None, description="The project's name, shown on the home page.")
+    description: Text | None = Field(None, description="What the project is about (Markdown).")
+    authors: list[Person] = Field(default_factory=list, description="Who to credit when a "
+                                  "theory version is cited.")
+    publisher: str | None = Field(None, description="e.g. the university publishing the site.")
+    url: str | None = Field(None, pattern=r"^https?://\S+$", description="The published site's "
+                            "address (defaults to site_url in mkdocs.yml).")
+    doi: str | None = Field(None, pattern=r"^10\.\d{4,9}/\S+$", description="A concept DOI for "
+                            "the whole project, if it has one.")
+    license: str | None = Field(None, description="SPDX licence id, e.g. CC-BY-4.0.")
+    framework: Framework | None = None
+    overarching_contexts: list[OverarchingContext] = Field(default_factory=list)
+    substantive_theories: list[SubstantiveTheory] = Field(default_factory=list)
+
+

@@ -1,0 +1,321 @@
+"""Theories, their versions, and the CMOCs in each version."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    WrapValidator,
+    model_validator,
+)
+
+from .base import BibKeyList, Id, IdList, Markdown, PartialDate, Strict, Text, Visibility
+
+# --- Elements and their signs --------------------------------------------------------------
+
+
+class Sign(str, Enum):
+    """The sign a study prints beside an element: C+ / C-, M+ / M-, O+ / O-."""
+
+    positive = "positive"
+    negative = "negative"
+
+
+class Element(str):
+    """One context, mechanism or outcome: its text, and the sign the study prints, if any.
+
+    A `str`, so that everything that reads an element's text (Markdown, citations, diffs,
+    search) works unchanged; `sign` is None when the study prints no sign (nothing asserted).
+    """
+
+    sign: str | None
+
+    def __new__(cls, text: str, sign: str | None = None) -> Element:
+        obj = super().__new__(cls, text)
+        obj.sign = sign
+        return obj
+
+
+_SIGN_HINT = ("write the element as text, or as 'text: ...' with 'sign: positive' or "
+              "'sign: negative' (leave 'sign' out where the study prints none)")
+
+
+def _element(value: Any, handler: Any) -> Element:
+    if isinstance(value, Element):
+        return value
+    if not isinstance(value, dict):
+        return Element(handler(value))
+    unknown = [k for k in value if k not in ("text", "sign")]
+    if unknown:
+        raise ValueError(f"unknown field '{unknown[0]}' in an element; {_SIGN_HINT}")
+    sign = value.get("sign")
+    if sign is not None and sign not in (Sign.positive.value, Sign.negative.value):
+        raise ValueError(f"the sign {sign!r} is not allowed; use positive or negative "
+                         "(leave 'sign' out where the study prints none)")
+    if "text" not in value:
+        raise ValueError(f"the element has no text; {_SIGN_HINT}")
+    return Element(handler(value["text"]), sign)
+
+
+def _dump_element(value: str) -> Any:
+    # An element without a sign is stored as plain text, exactly as before signs existed, so
+    # content hashes of versions released then are unchanged.
+    sign = getattr(value, "sign", None)
+    return {"text": str(value), "sign": sign} if sign else str(value)
+
+
+class SignedText(Strict):
+    """How an element with a sign is written (used for the JSON Schema's help)."""
+
+    text: Text = Field(description="The element's text, exactly as the study prints it.")
+    sign: Sign | None = Field(
+        None, description="The sign the study prints beside it: positive (C+, M+, O+) or "
+        "negative (C-, M-, O-). Leave out where the study prints none: nothing is asserted.")
+
+
+# An element is Markdown text, or {text, sign}; the value is always an `Element`.
+ElementText = Annotated[
+    str, Markdown, Field(min_length=1),
+    WrapValidator(_element, json_schema_input_type=str | SignedText),
+    PlainSerializer(_dump_element),
+]
+
+# (field, letter of its sign label, name) for the four kinds of element, in realist order.
+ELEMENTS: tuple[tuple[str, str, str], ...] = (
+    ("contexts", "C", "Context"),
+    ("mechanism_resources", "M", "Mechanism (resource)"),
+    ("mechanism_reasonings", "M", "Mechanism (reasoning)"),
+    ("outcomes", "O", "Outcome"),
+)
+
+
+_LETTER = {field: letter for field, letter, _ in ELEMENTS}
+
+
+def sign_label(letter: str, sign: str | None) -> str:
+    """'M+' or 'M−' (a true minus sign, as papers print it); '' for no sign."""
+    return f"{letter}{'+' if sign == Sign.positive.value else '−'}" if sign else ""
+
+
+# --- CMOCs ---------------------------------------------------------------------------------
+
+
+def _asserts_nothing(default: str) -> Any:
+    # 'present' and 'positive' were these fields' defaults before signs existed, so files
+    # that spell them out never asserted a sign: read them as unset (also keeps their hash).
+    return BeforeValidator(lambda v: None if v == default else v)
+
+
+class Mechanism(str, Enum):
+    """CMOC-level shorthand: 'absent' marks every mechanism element without a sign as M-."""
+
+    present = "present"
+    absent = "absent"
+
+
+class Direction(str, Enum):
+    """CMOC-level shorthand: 'negative' marks every outcome without a sign as O-."""
+
+    positive = "positive"
+    negative = "negative"
+
+
+class Relation(str, Enum):
+    """How a CMOC relates to the CMOCs of the previous version."""
+
+    kept = "kept"
+    refined = "refined"
+    merged = "merged"
+    split = "split"
+    new = "new"
+    not_known = "not-known"
+
+
+class Lineage(Strict):
+    relation: Relation = Field(
+        description="kept / refined (wording changed) / merged (from several) / split (from "
+        "one) / new (emerged from data) / not-known (the published record does not say)."
+    )
+    from_: IdList = Field(
+        default_factory=list,
+        alias="from",
+        description="Ids of CMOCs of the previous version this CMOC comes from.",
+    )
+    reason: Text | None = None
+    evidence: IdList = Field(default_factory=list, description="Evidence ids behind the change.")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _sources_fit_relation(self) -> Lineage:
+        n = len(self.from_)
+        need = {
+            Relation.merged.value: (n >= 2, "list at least two CMOCs under 'from'"),
+            Relation.split.value: (n == 1, "list exactly one CMOC under 'from'"),
+            Relation.new.value: (n == 0, "remove 'from' (a new CMOC has no predecessor)"),
+            Relation.kept.value: (n <= 1, "list at most one CMOC under 'from'"),
+            Relation.refined.value: (n <= 1, "list one CMOC under 'from', or use 'merged'"),
+        }.get(self.relation)
+        if need and not need[0]:
+            raise ValueError(f"a '{self.relation}' CMOC has {n} CMOC(s) under 'from'; {need[1]}")
+        return self
+
+
+class CMOC(Strict):
+    """A Context-Mechanism-Outcome configuration: M(resource) + C -> M(reasoning) = O."""
+
+    id: Id = Field(description="Stable across versions: keep the id when a CMOC is kept or "
+                   "refined. Unique in the whole project.")
+    label: str | None = Field(None, description="How the source numbers it, e.g. 'CMOC 1'.")
+    title: str | None = Field(None, description="A short name, e.g. 'Patient stories'.")
+    narrative: Text | None = Field(
+        None, description="The CMOC written out as a sentence (Markdown, may cite)."
+    )
+    contexts: list[ElementText] = Field(
+        default_factory=list, description="C: one or more contexts. Each is text, or "
+        "'text: ...' with 'sign: positive' or 'sign: negative' where the study prints C+ or C-.")
+    mechanism_resources: list[ElementText] = Field(
+        default_factory=list, description="M (resource): what the programme offers or does. "
+        "Each is text, or 'text: ...' with 'sign:' where the study prints M+ or M-.")
+    mechanism_reasonings: list[ElementText] = Field(
+        default_factory=list, description="M (reasoning): how people respond to it. Each is "
+        "text, or 'text: ...' with 'sign:' where the study prints M+ or M-.")
+    outcomes: list[ElementText] = Field(
+        default_factory=list, description="O: one or more outcomes. Each is text, or "
+        "'text: ...' with 'sign:' where the study prints O+ or O-.")
+    mechanism: Annotated[Mechanism | None, _asserts_nothing("present")] = Field(
+        None, description="Shorthand: 'absent' shows M- beside every mechanism element that "
+        "has no sign of its own. Leave out otherwise ('present' asserts nothing; to show M+, "
+        "give the element a sign).")
+    outcome: Annotated[Direction | None, _asserts_nothing("positive")] = Field(
+        None, description="Shorthand: 'negative' shows O- beside every outcome that has no "
+        "sign of its own. Leave out otherwise ('positive' asserts nothing; to show O+, give "
+        "the outcome a sign).")
+    overarching_contexts: IdList = Field(default_factory=list)
+    evidence: IdList = Field(
+        default_factory=list, description="Ids of evidence that supports this CMOC as a whole, "
+        "as listed in a CMOC table (evidence records can also say what they bear on)."
+    )
+    lineage: Lineage | None = Field(
+        None,
+        description="Where this CMOC comes from. Leave out in a first version. In later "
+        "versions, if left out: 'kept' when the previous version has a CMOC with this id, "
+        "otherwise 'not-known'.",
+    )
+    notes: Text | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> CMOC:
+        parts = (self.narrative, self.contexts, self.mechanism_resources,
+                 self.mechanism_reasonings, self.outcomes, self.title, self.label)
+        if not any(parts):
+            raise ValueError(
+                "the CMOC has no text; add a label, a title, a narrative or an element (where "
+                "the published record gives no text, add its label and say so in 'notes')"
+            )
+        return self
+
+    def signed(self, field: str) -> list[tuple[Element, str | None]]:
+        """The elements of one field, each with the sign shown beside it: its own, else the
+        CMOC-level shorthand (M- for `mechanism: absent`, O- for `outcome: negative`)."""
+        mechanism = field in ("mechanism_resources", "mechanism_reasonings")
+        negative = (mechanism and self.mechanism == Mechanism.absent.value) or (
+            field == "outcomes" and self.outcome == Direction.negative.value)
+        shorthand = Sign.negative.value if negative else None
+        return [(e, e.sign or shorthand) for e in getattr(self, field)]
+
+    def labelled(self, field: str) -> list[tuple[Element, str]]:
+        """The elements of one field with the label shown beside each: 'M+', 'O−' or ''."""
+        letter = _LETTER[field]
+        return [(e, sign_label(letter, sign)) for e, sign in self.signed(field)]
+
+
+class Change(Strict):
+    """One change since the previous version, with the reason and the evidence behind it."""
+
+    summary: Text
+    cmocs: IdList = Field(default_factory=list, description="CMOCs the change concerns.")
+    reason: Text | None = None
+    evidence: IdList = Field(default_factory=list)
+
+
+class Dropped(Strict):
+    cmoc: Id = Field(description="Id of a CMOC of the previous version that was dropped.")
+    reason: Text = Field(description="Why, e.g. 'lacked evidence'.")
+    evidence: IdList = Field(default_factory=list)
+
+
+class Status(str, Enum):
+    draft = "draft"
+    released = "released"
+
+
+class Version(Strict):
+    """One version of a theory (file `theories/<theory>/v<N>.yaml`)."""
+
+    stage: str = Field(
+        pattern=r"^[a-z][a-z-]*$",
+        description="initial, refined or final (or another lower-case word).",
+        examples=["initial", "refined", "final"],
+    )
+    status: Status = Field(Status.draft, description="'released' versions are frozen: "
+                           "their content hash is kept in living-theories.lock.")
+    date: PartialDate | None = None
+    title: str | None = Field(None, description="Defaults to the theory's title.")
+    statement: Text | None = Field(None, description="The theory's narrative statement.")
+    evidence_base: str | None = Field(
+        None, description="The evidence base in words, e.g. '18 empirical papers'."
+    )
+    doi: str | None = Field(None, pattern=r"^10\.\d{4,9}/\S+$")
+    published_in: BibKeyList = Field(
+        default_factory=list, description="BibTeX keys of the publications reporting it."
+    )
+    cmocs: list[CMOC] = Field(default_factory=list)
+    changes: list[Change] = Field(
+        default_factory=list, description="What changed since the previous version, and why."
+    )
+    dropped: list[Dropped] = Field(default_factory=list)
+    notes: Text | None = None
+
+    # Set by `loading` from the file name (v2.yaml -> 2) and folder (the theory id).
+    _number: int = PrivateAttr(0)
+    _theory: str = PrivateAttr("")
+    _where: tuple[str, tuple[Any, ...]] | None = PrivateAttr(None)
+
+    @property
+    def number(self) -> int:
+        return self._number
+
+    @property
+    def theory_id(self) -> str:
+        return self._theory
+
+
+class Theory(Strict):
+    """A programme theory (file `theories/<theory>/theory.yaml`). Its id is the folder name."""
+
+    title: str = Field(min_length=1)
+    domain: Id | None = Field(None, description="Id of a framework domain in project.yaml.")
+    summary: Text | None = None
+    substantive_theories: IdList = Field(default_factory=list)
+    visibility: Visibility = Visibility.public
+
+    _id: str = PrivateAttr("")
+    _versions: list[Version] = PrivateAttr(default_factory=list)
+    _where: tuple[str, tuple[Any, ...]] | None = PrivateAttr(None)
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def versions(self) -> list[Version]:
+        return self._versions
+
+

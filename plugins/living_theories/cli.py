@@ -74,8 +74,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     project, problems = load_project(args.dir)
     if problems:
         return _fail(problems)
-    for warning in problems.warnings:
-        print(warning.format(), file=sys.stderr)
+    for problem in problems.resolved():  # only warnings are left here, with their lines
+        print(problem.format(), file=sys.stderr)
     print(f"ok: {project.summary()}")
     return 0
 

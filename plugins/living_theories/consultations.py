@@ -23,7 +23,7 @@ COLUMNS = ["round", "theory", "version", "cmoc", "cmoc_label", "cmoc_summary",
            "stakeholder_group", "agreement", "comments"]
 # What an answer in the template's agreement column says about the CMOC.
 AGREEMENT = {"agree": "supports", "partly agree": "refines", "disagree": "challenges",
-             "not sure": "refines"}
+             "not sure": "informs"}
 
 
 def rounds(graph: TheoryGraph, public_only: bool = True) -> list[m.Source]:
@@ -172,7 +172,7 @@ def read_feedback(text: str, graph: TheoryGraph, round_id: str,
             record["summary"] = f"Answer: {agreement}."
         if comment:
             record["quote"] = comment  # the stakeholder's own words
-        record["bears_on"] = [{"cmoc": cmoc, "role": AGREEMENT.get(agreement, "refines")}]
+        record["bears_on"] = [{"cmoc": cmoc, "role": AGREEMENT.get(agreement, "informs")}]
         records.append(record)
     return records, problems
 

@@ -7,6 +7,7 @@ not resolve, every public record that leans on an internal one, and versions out
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -129,9 +130,9 @@ class _Checker:
         self.bib_unreadable = graph.bibliography.unreadable
 
     def at(self, where: tuple[str, YamlPath] | None, sub: YamlPath, message: str,
-           hint: str) -> None:
+           hint: str, warning: bool = False) -> None:
         file, base = where if where else ("?", ())
-        self.problems.add(file, message, hint, path=base + sub)
+        self.problems.add(file, message, hint, path=base + sub, warning=warning)
 
     def ref(self, where: Any, sub: YamlPath, kind: str, value: str, known: dict | set,
             hint: str) -> bool:
@@ -232,6 +233,12 @@ class _Checker:
 
     def version(self, theory: m.Theory, version: m.Version, public: bool) -> None:
         where = version._where
+        if version.stage not in m.COMMON_STAGES:
+            close = difflib.get_close_matches(version.stage, m.COMMON_STAGES, n=1, cutoff=0.75)
+            if close:
+                self.at(where, ("stage",), f"the stage '{version.stage}' is not a common "
+                        "stage", f"did you mean '{close[0]}'? (any other word is kept as "
+                        "written)", warning=True)
         bib = self.g.bibliography.entries
         prev = self.g.previous(version)
         prev_ids = {c.id for c in prev.cmocs} if prev else set()
@@ -326,7 +333,13 @@ class _Checker:
                             "stakeholder groups", "use one of: " + ", ".join(source.groups)
                             + " (a group, never a person's name)")
                 expected = m.EVIDENCE_KIND_OF_SOURCE[source.kind]
-                if ev.kind and ev.kind != expected and "other" not in (ev.kind, expected):
+                if ev.kind == m.EvidenceKind.feedback.value and \
+                        source.kind not in m.FEEDBACK_SOURCES:
+                    self.at(where, ("kind",), f"the evidence is stakeholder feedback but its "
+                            f"source '{source.id}' is a {source.kind}", "give it a source of "
+                            "kind 'consultation' (a round) or 'panel' (a standing group), or "
+                            "leave 'kind' out")
+                elif ev.kind and ev.kind != expected and "other" not in (ev.kind, expected):
                     self.at(where, ("kind",), f"the evidence is of kind '{ev.kind}' but its "
                             f"source '{source.id}' is a {source.kind}",
                             f"use kind '{expected}', or leave 'kind' out")

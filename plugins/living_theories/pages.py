@@ -35,7 +35,7 @@ from .history import changed, diff_versions
 from .project import Project
 
 TEMPLATES = Path(__file__).parent / "templates" / "pages"
-ROLE_SYMBOL = {"supports": "✓", "challenges": "✗", "refines": "↻"}
+ROLE_SYMBOL = {"supports": "✓", "challenges": "✗", "refines": "↻", "informs": "•"}
 ASPECT_NAMES = {
     "whole": "The whole CMOC", "C": "Context", "M-res": "Mechanism (resource)",
     "M-rea": "Mechanism (reasoning)", "O": "Outcome", "C-M": "Context → mechanism",
@@ -48,7 +48,12 @@ EVIDENCE_KINDS = {
 }
 SOURCE_KINDS = {
     "participant": "Participants", "meeting": "Meetings", "document": "Documents",
-    "study": "Included studies", "consultation": "Consultation rounds", "other": "Other sources",
+    "study": "Included studies", "consultation": "Consultation rounds",
+    "panel": "Stakeholder panels", "other": "Other sources",
+}
+MODES = {
+    "interview": "interview", "focus-group": "focus group", "observation": "observation",
+    "document": "document", "survey": "survey", "workshop": "workshop", "other": "other",
 }
 RELATIONS = {
     "kept": "Kept", "refined": "Refined", "merged": "Merged", "split": "Split",
@@ -472,7 +477,7 @@ class Site:
     def rounds(self, theory: m.Theory) -> dict[int, list[m.Source]]:
         """Consultation rounds that reviewed each version of a theory."""
         out: dict[int, list[m.Source]] = defaultdict(list)
-        for source in self.sources.values():
+        for source in self.consultation_rounds:
             for ref in source.reviewed:
                 if ref.theory == theory.id:
                     out[ref.version].append(source)
@@ -540,6 +545,7 @@ def _environment() -> jinja2.Environment:
     env.filters.update(md=md, md_inline=md_inline, text=text, cite=cite, segments=segments,
                        evidence_count=lambda cid, site: len(site.evidence_on(cid)))
     env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES, ELEMENTS=m.ELEMENTS,
+                       MODES=MODES,
                        EVIDENCE_KINDS=EVIDENCE_KINDS,
                        SOURCE_KINDS=SOURCE_KINDS, RELATIONS=RELATIONS)
     return env
@@ -691,6 +697,7 @@ def evidence_map(site: Site) -> dict[str, Any]:
     never grows with the whole corpus): counts by role, and the CMOCs that stand out."""
     cells: dict[tuple[str, str], Counter] = defaultdict(Counter)
     totals: dict[str, Counter] = defaultdict(Counter)
+    records: dict[str, set[str]] = defaultdict(set)  # CMOC -> ids of the records on it
     sections, unsupported, challenged = [], [], []
     kind_order = {k: i for i, k in enumerate(SOURCE_KINDS)}
     for theory in site.theories:
@@ -700,6 +707,7 @@ def evidence_map(site: Site) -> dict[str, Any]:
             for ev, target in site.evidence_on(cmoc.id):
                 cells[(ev.source, cmoc.id)][target.role] += 1
                 totals[cmoc.id][target.role] += 1
+                records[cmoc.id].add(ev.id)
                 row_ids.add(ev.source)
             if not totals[cmoc.id]:
                 unsupported.append((theory, cmoc))
@@ -712,6 +720,7 @@ def evidence_map(site: Site) -> dict[str, Any]:
     # Counts as "✓3 ✗1 ", worked out here: the map has a cell per source and CMOC.
     return {"sections": sections, "cells": {k: _counts(v) for k, v in cells.items()},
             "totals": {k: _counts(v) for k, v in totals.items()},
+            "records": {k: len(v) for k, v in records.items()},
             "unsupported": unsupported, "challenged": challenged,
             "unsupported_ids": {c.id for _, c in unsupported}}
 

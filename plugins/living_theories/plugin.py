@@ -107,9 +107,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         signature = _signature(root, bib)
         if signature != self._signature or self.project is None:
             project, problems = load_project(root, bib)
+            for problem in problems.resolved():  # warnings too when all is valid
+                (log.warning if problem.warning else log.error)(problem.format())
             if problems:
-                for problem in problems.resolved():
-                    (log.warning if problem.warning else log.error)(problem.format())
                 n = len(problems.errors)
                 summary = f"{n} problem{'s' if n != 1 else ''} in the theory files (listed above)"
                 if self.command == "serve" and self.project is not None:

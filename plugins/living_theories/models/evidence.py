@@ -15,6 +15,19 @@ class SourceKind(str, Enum):
     document = "document"
     study = "study"
     consultation = "consultation"
+    panel = "panel"
+    other = "other"
+
+
+class Mode(str, Enum):
+    """How the data were collected from a source."""
+
+    interview = "interview"
+    focus_group = "focus-group"
+    observation = "observation"
+    document = "document"
+    survey = "survey"
+    workshop = "workshop"
     other = "other"
 
 
@@ -35,8 +48,13 @@ class Question(Strict):
     cmoc: Id | None = None
 
 
+# Sources whose evidence is stakeholder feedback.
+FEEDBACK_SOURCES = (SourceKind.consultation.value, SourceKind.panel.value)
+
+
 class Source(Record):
-    """Where evidence comes from: a participant, meeting, document, study or consultation."""
+    """Where evidence comes from: a participant, meeting, document, study, consultation round,
+    or a standing stakeholder panel (an advisory group that comments throughout)."""
 
     kind: SourceKind
     title: str | None = Field(None, description="A readable name, e.g. 'ICB meeting, "
@@ -46,11 +64,22 @@ class Source(Record):
     role: str | None = Field(None, description="Participants: a role, never a name, e.g. "
                              "'ICB member'.")
     date: PartialDate | None = None
+    site: str | None = Field(None, description="The case or setting it belongs to, e.g. "
+                             "'Site A' or 'ICS North' (source ids stay unique across sites).")
+    mode: Mode | None = Field(None, description="How the data were collected: interview, "
+                              "focus-group, observation, document, survey, workshop or other "
+                              "(e.g. a participant who was observed, not interviewed).")
     reference: BibKey | None = Field(None, description="BibTeX key (required for a study).")
     appraisal: Appraisal | None = Field(None, description="Studies: relevance, rigour, "
                                         "richness.")
-    groups: list[str] = Field(default_factory=list, description="Consultations: stakeholder "
-                              "groups, never names.")
+    groups: list[str] = Field(default_factory=list, description="Consultations and panels: "
+                              "stakeholder groups, never names.")
+    format: str | None = Field(None, description="Consultations: how the round was held, "
+                               "e.g. 'online workshop' or 'Delphi survey'.")
+    participants: int | None = Field(None, ge=1, description="Consultations and panels: how "
+                                     "many people took part.")
+    decisions: Text | None = Field(None, description="Consultations and panels: what the "
+                                   "team decided as a result (Markdown, may cite).")
     reviewed: list[VersionRef] = Field(default_factory=list, description="Consultations: "
                                        "the theory versions under review.")
     questions: list[Question] = Field(default_factory=list)
@@ -90,6 +119,7 @@ EVIDENCE_KIND_OF_SOURCE = {
     "document": "document",
     "study": "study",
     "consultation": "feedback",
+    "panel": "feedback",
     "other": "other",
 }
 
@@ -108,9 +138,13 @@ class Aspect(str, Enum):
 
 
 class Role(str, Enum):
+    """How evidence bears on what it names. 'informs' is relevant with no stance: a review's
+    tick in a papers-by-mechanisms matrix."""
+
     supports = "supports"
     challenges = "challenges"
     refines = "refines"
+    informs = "informs"
 
 
 class BearsOn(Strict):
@@ -124,7 +158,8 @@ class BearsOn(Strict):
         Aspect.whole, description="whole, or one element (C, M-res, M-rea, O) or link (C-M, "
         "M-O, C-O) of the CMOC."
     )
-    role: Role = Role.supports
+    role: Role = Field(Role.supports, description="supports / challenges / refines, or "
+                       "informs (relevant, with no stance).")
 
     @model_validator(mode="after")
     def _one_target(self) -> BearsOn:

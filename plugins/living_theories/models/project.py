@@ -51,6 +51,10 @@ class ProjectFile(Strict):
 
     title: str | None = Field(None, description="The project's name, shown on the home page.")
     description: Text | None = Field(None, description="What the project is about (Markdown).")
+    design: str | None = Field(
+        None, description="The study design, shown on the home page: e.g. 'realist review', "
+        "'realist evaluation', 'realist-informed study', 'rapid realist review'.",
+        examples=["realist review", "realist evaluation", "realist-informed study"])
     authors: list[Person] = Field(default_factory=list, description="Who to credit when a "
                                   "theory version is cited.")
     publisher: str | None = Field(None, description="e.g. the university publishing the site.")

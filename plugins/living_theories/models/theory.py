@@ -251,6 +251,10 @@ class Dropped(Strict):
     evidence: IdList = Field(default_factory=list)
 
 
+# Stages realist studies commonly name; another word is allowed, a near miss is a warning.
+COMMON_STAGES = ("initial", "rough", "refined", "revised", "final", "consolidated", "tested")
+
+
 class Status(str, Enum):
     draft = "draft"
     released = "released"
@@ -261,7 +265,8 @@ class Version(Strict):
 
     stage: str = Field(
         pattern=r"^[a-z][a-z-]*$",
-        description="initial, refined or final (or another lower-case word).",
+        description="initial, refined or final (or another lower-case word, e.g. rough, "
+        "revised, consolidated).",
         examples=["initial", "refined", "final"],
     )
     status: Status = Field(Status.draft, description="'released' versions are frozen: "

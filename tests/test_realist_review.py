@@ -1,0 +1,96 @@
+"""A realist review as its papers print it: a papers-by-mechanisms matrix (a tick = the paper
+informs the mechanism, no stance, with N per mechanism), a standing stakeholder panel, sources
+with a site and a mode of data collection, and the study design on the home page."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import PROJECTS, article, build_site, edit
+
+
+@pytest.fixture(scope="module")
+def review_site(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("review")
+    shutil.copytree(PROJECTS / "review", root / "project")
+    run = build_site(root / "project", root / "site")
+    assert run.returncode == 0, run.stderr
+    return root / "site"
+
+
+@pytest.fixture
+def review(tmp_path: Path) -> Path:
+    dest = tmp_path / "review"
+    shutil.copytree(PROJECTS / "review", dest)
+    return dest
+
+
+def words(page: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def _table(page: str) -> list[list[str]]:
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)
+    return [[words(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)] for r in rows]
+
+
+def test_home_page_states_the_design(review_site):
+    assert "Study design: realist review" in words(article(review_site / "index.html"))
+
+
+def test_matrix_shows_informs_and_n_per_mechanism(review_site):
+    rows = _table(article(review_site / "evidence-map" / "index.html"))
+    by_source = {r[0]: r[1:] for r in rows}
+    assert by_source["Source"] == ["M1", "M2"]
+    assert by_source["Smith (2019)"] == ["•1", "•1"]  # a tick in the matrix: informs
+    assert by_source["Jones (2021)"] == ["•1", ""]
+    assert by_source["N"] == ["2", "3"]  # records per mechanism
+    assert "• informs" in words(article(review_site / "evidence-map" / "index.html"))
+
+
+def test_cmoc_page_lists_informing_evidence_apart(review_site):
+    text = words(article(review_site / "cmocs" / "eng-voice" / "index.html"))
+    assert "• Informs (2)" in text
+    assert "Supports" not in text  # nothing on this mechanism takes a stance
+
+
+def test_panel_feedback_links_to_the_panel(review_site):
+    page = article(review_site / "cmocs" / "eng-time" / "index.html")
+    said = page[page.index("What stakeholders said"):]
+    assert re.search(r'href="\.\./\.\./sources/advisory-panel/"[^>]*>Stakeholder advisory '
+                     r'panel</a>', said), said
+    panel = words(article(review_site / "sources" / "advisory-panel" / "index.html"))
+    assert "Stakeholder panels" in panel
+    assert "Format: quarterly online meetings · Participants: 9" in panel
+    assert "Decisions The panel asked us to keep protected time" in panel
+
+
+def test_source_shows_site_and_mode(review_site):
+    text = words(article(review_site / "sources" / "ward-obs" / "index.html"))
+    assert "Participants · ward nurse · Site B · observation" in text
+
+
+def test_feedback_from_a_source_that_gives_none_is_an_error(review, cli):
+    edit(review / "evidence" / "studies.yaml", "    source: ward-obs\n",
+         "    source: ward-obs\n    kind: feedback\n")
+    edit(review / "evidence" / "studies.yaml", "    kind: participant\n", "    kind: other\n")
+    code, _, err = cli("validate", str(review))
+    assert code == 1
+    assert re.search(r"studies\.yaml:\d+: the evidence is stakeholder feedback but its source "
+                     r"'ward-obs' is a other - give it a source of kind 'consultation'", err), err
+
+
+def test_a_near_miss_of_a_common_stage_is_a_warning(review, cli):
+    edit(review / "theories" / "engagement" / "v1.yaml", "stage: initial", "stage: intial")
+    (review / "living-theories.lock").unlink()
+    edit(review / "theories" / "engagement" / "v1.yaml", "status: released", "status: draft")
+    code, _, err = cli("validate", str(review))
+    assert code == 0  # a warning, not an error: another word is allowed
+    assert re.search(r"warning: theories/engagement/v1\.yaml:1: the stage 'intial' is not "
+                     r"a common stage - did you mean 'initial'\?", err), err
+    edit(review / "theories" / "engagement" / "v1.yaml", "stage: intial", "stage: scoping")
+    assert "warning" not in cli("validate", str(review))[2]

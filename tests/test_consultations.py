@@ -188,3 +188,30 @@ def test_consultation_pack_prints_to_a4_pdf(browser, serve, review, tmp_path):
     assert "Frequent face-to-face" in theory  # the diagram's labels are printed
     assert base + "theories/demo/v2/" in theory  # links printed as addresses
     assert "Has visible leadership changed morale in your team?" in theory
+
+
+def test_import_feedback_keeps_paraphrase_as_summary_and_no_answer_as_no_stance(project, cli,
+                                                                               tmp_path):
+    from living_theories.consultations import feedback_template
+    from living_theories.project import load_project
+
+    loaded, _ = load_project(project)
+    rows = list(csv.reader(io.StringIO(feedback_template(
+        loaded.graph, loaded.graph.corpus.sources["round-1"]))))
+    assert rows[0][-1] == "paraphrased"
+    rows[1][6:10] = ["ICB members", "", "Members said meetings mattered most.", "yes"]
+    rows[2][6:10] = ["patients and carers", "", "We were never asked.", ""]
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    (tmp_path / "filled.csv").write_text(out.getvalue(), encoding="utf-8")
+    code, _, err = cli("import-feedback", str(tmp_path / "filled.csv"), "--round", "round-1",
+                       "--dir", str(project))
+    assert code == 0, err
+    first, second = yaml.safe_load(
+        (project / "evidence/feedback-round-1.yaml").read_text())["evidence"]
+    # the team's paraphrase is a summary, never presented as the stakeholder's words
+    assert first["summary"] == "Members said meetings mattered most." and "quote" not in first
+    assert second["quote"] == "We were never asked." and "summary" not in second
+    # no answer in the agreement column takes no stance
+    assert [r["bears_on"][0]["role"] for r in (first, second)] == ["informs", "informs"]
+    assert cli("validate", str(project))[0] == 0

@@ -20,7 +20,10 @@ from . import models as m
 from .graph import TheoryGraph
 
 COLUMNS = ["round", "theory", "version", "cmoc", "cmoc_label", "cmoc_summary",
-           "stakeholder_group", "agreement", "comments"]
+           "stakeholder_group", "agreement", "comments", "paraphrased"]
+# 'paraphrased' is for the team: yes when the comment is their paraphrase of what was said
+# (kept as a summary), empty when it is the stakeholder's own words (kept as a quote).
+PARAPHRASED = {"yes", "y", "true", "x", "1"}
 # What an answer in the template's agreement column says about the CMOC.
 AGREEMENT = {"agree": "supports", "partly agree": "refines", "disagree": "challenges",
              "not sure": "informs"}
@@ -87,7 +90,7 @@ def feedback_template(graph: TheoryGraph, round_: m.Source) -> str:
             continue
         for cmoc in version.cmocs:
             writer.writerow([round_.id, ref.theory, ref.version, cmoc.id,
-                             cmoc.label or cmoc.title or "", summary_of(cmoc), "", "", ""])
+                             cmoc.label or cmoc.title or "", summary_of(cmoc), "", "", "", ""])
     return out.getvalue()
 
 
@@ -109,7 +112,7 @@ def read_feedback(text: str, graph: TheoryGraph, round_id: str,
     """Feedback records (as YAML-ready dicts) from a filled template, or every problem."""
     problems: list[RowProblem] = []
     round_ = graph.corpus.sources.get(round_id)
-    if round_ is None or round_.kind != m.SourceKind.consultation.value:
+    if round_ is None or round_.kind not in m.FEEDBACK_SOURCES:
         known = ", ".join(r.id for r in rounds(graph, public_only=False))
         hint = (f"use one of: {known}" if known else "this project has no consultation rounds "
                 "yet: describe one as a source with 'kind: consultation' in evidence/*.yaml")
@@ -168,10 +171,12 @@ def read_feedback(text: str, graph: TheoryGraph, round_id: str,
             rid = f"{round_id}-{cmoc}-{counts[cmoc]}"
         record: dict = {"id": rid, "source": round_id, "kind": "feedback",
                         "group": groups.get(group.lower(), group)}
-        if agreement:
-            record["summary"] = f"Answer: {agreement}."
-        if comment:
+        if comment and row.get("paraphrased", "").lower() in PARAPHRASED:
+            record["summary"] = comment  # the team's words, not a verbatim quote
+        elif comment:
             record["quote"] = comment  # the stakeholder's own words
+        if agreement and "summary" not in record:
+            record["summary"] = f"Answer: {agreement}."
         record["bears_on"] = [{"cmoc": cmoc, "role": AGREEMENT.get(agreement, "informs")}]
         records.append(record)
     return records, problems

@@ -75,8 +75,9 @@ class _Builder:
                           else text, shape + _SIGN_CSS.get(sign or "", ""), link)
                 for text, sign in cmoc.signed(attr)])
         groups = [g for g in groups if g]
-        if not groups:  # a CMOC known only by its label
-            groups = [[self.node("ctx", cmoc.title or cmoc.label or cmoc.id, "unknown", link)]]
+        if not groups:  # a CMOC told as a narrative, or known only by its label
+            text = cmoc.narrative or cmoc.title or cmoc.label or cmoc.id
+            groups = [[self.node("ctx", text, "unknown", link)]]
         for left, right in zip(groups, groups[1:], strict=False):
             for a in left:
                 for b in right:
@@ -114,6 +115,11 @@ def theory_diagram(version: m.Version, link_of: dict[str, str]) -> Diagram:
         builder.lines.append("  end")
     if len(version.cmocs) > 1:  # invisible links keep the boxes stacked in order
         builder.lines.append("  " + " ~~~ ".join(f"g{i}" for i in range(1, len(version.cmocs) + 1)))
+    group = {cmoc.id: f"g{i}" for i, cmoc in enumerate(version.cmocs, start=1)}
+    for cmoc in version.cmocs:  # chains: this CMOC's outcome feeds the next one
+        for target in cmoc.leads_to:
+            if target in group:
+                builder.lines.append(f"  {group[cmoc.id]} -->|leads to| {group[target]}")
     return builder.finish()
 
 

@@ -263,6 +263,18 @@ class _Checker:
                     self.public_needs(where, base + ("overarching_contexts", j), public,
                                       self.g.contexts[ctx], "overarching context", "")
             self.evidence_refs(where, base + ("evidence",), cmoc.evidence, public)
+            if cmoc.theme:
+                self.ref(where, base + ("theme",), "the theme", cmoc.theme,
+                         {t.id for t in version.themes}, "name one of the themes listed "
+                         "under 'themes:' in this version")
+            for j, target in enumerate(cmoc.leads_to):
+                if target == cmoc.id:
+                    self.at(where, base + ("leads_to", j), f"the CMOC '{cmoc.id}' leads to "
+                            "itself", "list other CMOCs of this version")
+                else:
+                    self.ref(where, base + ("leads_to", j), "the CMOC", target,
+                             {c.id for c in version.cmocs}, "a chain links CMOCs of the "
+                             "same version")
             lineage = cmoc.lineage
             if lineage is None:
                 continue
@@ -277,6 +289,12 @@ class _Checker:
                          f"{version.number - 1}" + (f": {', '.join(sorted(prev_ids))}"
                                                     if prev_ids else ""))
             self.evidence_refs(where, base + ("lineage", "evidence"), lineage.evidence, public)
+        theme_ids: set[str] = set()
+        for i, theme in enumerate(version.themes):
+            if theme.id in theme_ids:
+                self.at(where, ("themes", i, "id"), f"the theme id '{theme.id}' is used twice",
+                        "give each theme its own id")
+            theme_ids.add(theme.id)
         for i, change in enumerate(version.changes):
             for j, cid in enumerate(change.cmocs):
                 self.ref(where, ("changes", i, "cmocs", j), "the CMOC", cid,

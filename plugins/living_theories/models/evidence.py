@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -189,6 +190,10 @@ class Evidence(Record):
     )
     group: str | None = Field(None, description="Stakeholder feedback: the group, never a "
                               "name.")
+    codes: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="The analysis codes this extract was coded with, "
+        "as in your codebook, e.g. 'Feeling valued/Recognition'. Shown with the evidence and "
+        "searchable.")
     bears_on: list[BearsOn] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -198,6 +198,12 @@ class CMOC(Strict):
         "sign of its own. Leave out otherwise ('positive' asserts nothing; to show O+, give "
         "the outcome a sign).")
     overarching_contexts: IdList = Field(default_factory=list)
+    theme: Id | None = Field(None, description="Id of one of this version's themes: theory "
+                             "and version pages group CMOCs by theme.")
+    leads_to: IdList = Field(
+        default_factory=list, description="CMOCs of this version whose context (or resource) "
+        "this CMOC's outcome becomes: a chain, e.g. a primary effect that produces secondary "
+        "ones. Diagrams draw the chain.")
     evidence: IdList = Field(
         default_factory=list, description="Ids of evidence that supports this CMOC as a whole, "
         "as listed in a CMOC table (evidence records can also say what they bear on)."
@@ -255,6 +261,14 @@ class Dropped(Strict):
 COMMON_STAGES = ("initial", "rough", "refined", "revised", "final", "consolidated", "tested")
 
 
+class Theme(Strict):
+    """A theme or contribution of a (realist-informed) study, grouping its CMOCs."""
+
+    id: Id
+    title: str = Field(min_length=1, description="e.g. 'Feeling valued'.")
+    description: Text | None = Field(None, description="Markdown; may cite.")
+
+
 class Status(str, Enum):
     draft = "draft"
     released = "released"
@@ -281,6 +295,9 @@ class Version(Strict):
     published_in: BibKeyList = Field(
         default_factory=list, description="BibTeX keys of the publications reporting it."
     )
+    themes: list[Theme] = Field(
+        default_factory=list, description="Themes or contributions the study reports, in "
+        "display order; each CMOC may name its 'theme'.")
     cmocs: list[CMOC] = Field(default_factory=list)
     changes: list[Change] = Field(
         default_factory=list, description="What changed since the previous version, and why."
@@ -296,6 +313,20 @@ class Version(Strict):
     @property
     def number(self) -> int:
         return self._number
+
+    def leading_to(self, cid: str) -> list[CMOC]:
+        """The CMOCs of this version whose chains lead to `cid`."""
+        return [c for c in self.cmocs if cid in c.leads_to]
+
+    def by_theme(self) -> list[tuple[Theme | None, list[CMOC]]]:
+        """CMOCs grouped by theme in the themes' order, those without one last; one group
+        (None, all CMOCs) when the version has no themes."""
+        if not self.themes:
+            return [(None, self.cmocs)]
+        groups = [(t, [c for c in self.cmocs if c.theme == t.id]) for t in self.themes]
+        known = {t.id for t in self.themes}
+        rest = [c for c in self.cmocs if c.theme not in known]
+        return [(t, cs) for t, cs in groups if cs] + ([(None, rest)] if rest else [])
 
     @property
     def theory_id(self) -> str:

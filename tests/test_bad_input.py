@@ -56,7 +56,7 @@ CASES = [
      V2, 8, "should be a list"),
     ("missing field", replace(V2, "stage: refined\n", ""), V2, 1, "the field 'stage' is missing"),
     ("missing evidence source", replace(EV, "    source: p1\n", ""), EV, 2,
-     "the field 'source' is missing"),
+     "the evidence names no source"),
     ("unknown field with suggestion", replace(V2, "    label: CMOC 1\n", "    lable: CMOC 1\n"),
      V2, 7, "did you mean 'label'"),
     ("unknown top-level key", append(EV, "evidense: []\n"), EV, 23, "unknown field"),

@@ -46,16 +46,41 @@ def test_matrix_shows_informs_and_n_per_mechanism(review_site):
     rows = _table(article(review_site / "evidence-map" / "index.html"))
     by_source = {r[0]: r[1:] for r in rows}
     assert by_source["Source"] == ["M1", "M2"]
-    assert by_source["Smith (2019)"] == ["•1", "•1"]  # a tick in the matrix: informs
-    assert by_source["Jones (2021)"] == ["•1", ""]
-    assert by_source["N"] == ["2", "3"]  # records per mechanism
+    # a tick in the matrix: informs; the synthesis record from both studies counts in each row
+    assert by_source["Smith (2019)"] == ["✓1 •1", "•1"]
+    assert by_source["Jones (2021)"] == ["✓1 •1", ""]
+    assert by_source["N"] == ["3", "3"]  # records per mechanism, each counted once
     assert "• informs" in words(article(review_site / "evidence-map" / "index.html"))
 
 
 def test_cmoc_page_lists_informing_evidence_apart(review_site):
+    text = words(article(review_site / "cmocs" / "eng-time" / "index.html"))
+    assert "• Informs (1)" in text and "✓ Supports (1)" in text
     text = words(article(review_site / "cmocs" / "eng-voice" / "index.html"))
     assert "• Informs (2)" in text
-    assert "Supports" not in text  # nothing on this mechanism takes a stance
+
+
+def test_one_statement_from_several_sources_is_shown_once_with_all(review_site):
+    page = article(review_site / "cmocs" / "eng-voice" / "index.html")
+    statement = "staff took part when their expertise was asked for"
+    assert page.count(statement) == 1
+    line = next(li for li in re.findall(r"<li>(.*?)</li>", page, re.S) if statement in li)
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', line) == [
+        ("../../sources/smith2019/#synthesis-voice", "Smith (2019)"),
+        ("../../sources/jones2021/#synthesis-voice", "Jones (2021)")]
+    # each source's page lists the record, headed by its own locator where it has one
+    jones = article(review_site / "sources" / "jones2021" / "index.html")
+    assert re.search(r'<h3 id="synthesis-voice">p\. 4', jones), jones
+    assert statement in article(review_site / "sources" / "smith2019" / "index.html")
+
+
+def test_an_unknown_source_among_several_is_reported_at_its_line(review, cli):
+    edit(review / "evidence" / "studies.yaml", "      - smith2019\n", "      - smith2091\n")
+    code, _, err = cli("validate", str(review))
+    assert code == 1
+    line = (review / "evidence" / "studies.yaml").read_text().splitlines().index(
+        "      - smith2091") + 1
+    assert f"evidence/studies.yaml:{line}: the source 'smith2091' does not exist" in err, err
 
 
 def test_panel_feedback_links_to_the_panel(review_site):

@@ -86,7 +86,8 @@ class TheoryGraph:
     def evidence_kind(self, evidence: m.Evidence) -> str:
         if evidence.kind:
             return evidence.kind
-        source = self.corpus.sources.get(evidence.source)
+        # A record from several sources takes its kind from the first.
+        source = self.corpus.sources.get(evidence.refs[0].source)
         return m.EVIDENCE_KIND_OF_SOURCE[source.kind] if source else "other"
 
 
@@ -105,7 +106,8 @@ def build(corpus: Corpus, bibliography: Bibliography) -> TheoryGraph:
                 if occ.cmoc.id not in listed[eid]:
                     listed[eid].append(occ.cmoc.id)
     for ev in corpus.evidence.values():
-        graph.evidence_from_source[ev.source].append(ev)
+        for ref in ev.refs:
+            graph.evidence_from_source[ref.source].append(ev)
         own = {t.cmoc for t in ev.bears_on if t.cmoc}
         for cid in listed.get(ev.id, []):
             if cid not in own:
@@ -337,30 +339,38 @@ class _Checker:
                     self.ref(where, ("questions", i, "cmoc"), "the CMOC", q.cmoc,
                              self.g.cmocs, "check the CMOC id")
 
+    def source_of(self, ev: m.Evidence, sub: YamlPath, sid: str, public: bool) -> None:
+        """One source of an evidence record: it exists, is public if the record is, and
+        gives the kind of evidence the record says it is."""
+        where = ev._where
+        source = self.g.corpus.sources.get(sid)
+        if self.ref(where, sub, "the source", sid, self.g.corpus.sources,
+                    "define it under 'sources:' in an evidence/*.yaml file"):
+            self.public_needs(where, sub, public, source, "source", EVIDENCE)
+            groups = {g.lower() for g in source.groups}
+            if ev.group and groups and ev.group.lower() not in groups:
+                self.at(where, ("group",), f"'{ev.group}' is not one of the round's "
+                        "stakeholder groups", "use one of: " + ", ".join(source.groups)
+                        + " (a group, never a person's name)")
+            expected = m.EVIDENCE_KIND_OF_SOURCE[source.kind]
+            if ev.kind == m.EvidenceKind.feedback.value and \
+                    source.kind not in m.FEEDBACK_SOURCES:
+                self.at(where, ("kind",), f"the evidence is stakeholder feedback but its "
+                        f"source '{source.id}' is a {source.kind}", "give it a source of "
+                        "kind 'consultation' (a round) or 'panel' (a standing group), or "
+                        "leave 'kind' out")
+            elif ev.kind and ev.kind != expected and "other" not in (ev.kind, expected):
+                self.at(where, ("kind",), f"the evidence is of kind '{ev.kind}' but its "
+                        f"source '{source.id}' is a {source.kind}",
+                        f"use kind '{expected}', or leave 'kind' out")
+
     def evidence(self) -> None:
         for ev in self.g.corpus.evidence.values():
             where = ev._where
             public = ev.visibility == PUBLIC
-            source = self.g.corpus.sources.get(ev.source)
-            if self.ref(where, ("source",), "the source", ev.source, self.g.corpus.sources,
-                        "define it under 'sources:' in an evidence/*.yaml file"):
-                self.public_needs(where, ("source",), public, source, "source", EVIDENCE)
-                groups = {g.lower() for g in source.groups}
-                if ev.group and groups and ev.group.lower() not in groups:
-                    self.at(where, ("group",), f"'{ev.group}' is not one of the round's "
-                            "stakeholder groups", "use one of: " + ", ".join(source.groups)
-                            + " (a group, never a person's name)")
-                expected = m.EVIDENCE_KIND_OF_SOURCE[source.kind]
-                if ev.kind == m.EvidenceKind.feedback.value and \
-                        source.kind not in m.FEEDBACK_SOURCES:
-                    self.at(where, ("kind",), f"the evidence is stakeholder feedback but its "
-                            f"source '{source.id}' is a {source.kind}", "give it a source of "
-                            "kind 'consultation' (a round) or 'panel' (a standing group), or "
-                            "leave 'kind' out")
-                elif ev.kind and ev.kind != expected and "other" not in (ev.kind, expected):
-                    self.at(where, ("kind",), f"the evidence is of kind '{ev.kind}' but its "
-                            f"source '{source.id}' is a {source.kind}",
-                            f"use kind '{expected}', or leave 'kind' out")
+            for j, ref in enumerate(ev.refs):
+                self.source_of(ev, ("source",) if ev.source else ("sources", j), ref.source,
+                               public)
             for i, target in enumerate(ev.bears_on):
                 sub = ("bears_on", i)
                 if target.cmoc and self.ref(where, sub + ("cmoc",), "the CMOC", target.cmoc,

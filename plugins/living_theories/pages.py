@@ -213,6 +213,11 @@ def source_path(sid: str) -> str:
     return f"sources/{sid}.md"
 
 
+def evidence_path(ev: m.Evidence) -> str:
+    """Where a record is shown: on its (first) source's page."""
+    return f"{source_path(ev.refs[0].source)}#{ev.id}"
+
+
 SOURCES, CONTEXTS, REFERENCES, EVIDENCE_MAP, THEORIES, CONSULTATIONS = (
     "sources/index.md", "contexts/index.md", "references/index.md", "evidence-map/index.md",
     "theories/index.md", "consultations/index.md",
@@ -339,7 +344,8 @@ class Site:
                     else t.context in contexts)
 
         return {k: e for k, e in self.g.corpus.evidence.items()
-                if e.visibility == m.Visibility.public.value and e.source in self.sources
+                if e.visibility == m.Visibility.public.value
+                and all(r.source in self.sources for r in e.refs)
                 and any(published(t) for t in e.bears_on)}
 
     @cached_property
@@ -589,7 +595,8 @@ class Renderer:
             compare_path=compare_path, changed=changed, round_path=round_path,
             pack_path=pack_path, template_path=template_path, CONSULTATIONS=CONSULTATIONS,
             summary_of=consultations.summary_of,
-            cmoc_path=cmoc_path, source_path=source_path, theory_path=theory_path,
+            cmoc_path=cmoc_path, source_path=source_path, evidence_path=evidence_path,
+            theory_path=theory_path,
             version_path=version_path, ref_anchor=ref_anchor, CONTEXTS=CONTEXTS,
             SOURCES=SOURCES, REFERENCES=REFERENCES, EVIDENCE_MAP=EVIDENCE_MAP,
             THEORIES=THEORIES, **context,
@@ -705,10 +712,11 @@ def evidence_map(site: Site) -> dict[str, Any]:
         row_ids: set[str] = set()
         for cmoc in version.cmocs:
             for ev, target in site.evidence_on(cmoc.id):
-                cells[(ev.source, cmoc.id)][target.role] += 1
+                for ref in ev.refs:  # a record from several sources counts in each row
+                    cells[(ref.source, cmoc.id)][target.role] += 1
+                    row_ids.add(ref.source)
                 totals[cmoc.id][target.role] += 1
                 records[cmoc.id].add(ev.id)
-                row_ids.add(ev.source)
             if not totals[cmoc.id]:
                 unsupported.append((theory, cmoc))
             elif set(totals[cmoc.id]) == {"challenges"}:
@@ -770,7 +778,7 @@ def _address_of(site: Site, theory_id: str, number: int, what: str) -> str | Non
     if kind == "cmoc":
         return site.address(cmoc_path(rid))
     ev = site.evidence.get(rid)
-    return site.address(source_path(ev.source)) + f"#{ev.id}" if ev else None
+    return site.address(source_path(ev.refs[0].source)) + f"#{ev.id}" if ev else None
 
 
 @dataclass

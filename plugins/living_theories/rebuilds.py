@@ -21,7 +21,7 @@ from .pages import CONTEXTS, cmoc_path, pack_path, round_path, source_path
 from .project import Project
 
 # Evidence fields that only show where the record itself is shown.
-EVIDENCE_TEXT = frozenset({"quote", "summary", "locator", "cited_as", "group"})
+EVIDENCE_TEXT = frozenset({"quote", "summary", "locator", "cited_as", "group", "codes"})
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ def pages_changed(old: Project, new: Project) -> Edit | None:
     paths: set[str] = set()
     folders: set[str] = set()
     for ev in edited:
-        paths |= {source_path(ev.source), round_path(ev.source), pack_path(ev.source)}
+        for ref in ev.refs:
+            paths |= {source_path(ref.source), round_path(ref.source), pack_path(ref.source)}
         paths |= {cmoc_path(t.cmoc) for t in ev.bears_on if t.cmoc}
         folders |= {f"theories/{t.theory}/" for t in ev.bears_on if t.theory}
         if any(t.context for t in ev.bears_on):

@@ -44,6 +44,7 @@ from .evidence import (
     Role,
     Source,
     SourceKind,
+    SourceRef,
     VersionRef,
 )
 from .project import (
@@ -140,6 +141,7 @@ __all__ = [
     "sign_label",
     "Source",
     "SourceKind",
+    "SourceRef",
     "Status",
     "Strict",
     "SubstantiveTheory",

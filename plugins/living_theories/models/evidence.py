@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
 from .base import BibKey, Id, PartialDate, Record, Strict, Text
 
@@ -173,10 +173,32 @@ class BearsOn(Strict):
         return self
 
 
-class Evidence(Record):
-    """A piece of evidence: a verbatim quote and/or a summary, from a source."""
+class SourceRef(Strict):
+    """One source of a piece of evidence, with where in it and how the study cites it."""
 
-    source: Id
+    source: Id = Field(description="Id of the source.")
+    locator: str | None = Field(None, description="Where in the source: 'L69', 'p. 4'.")
+    cited_as: str | None = Field(None, description="The code exactly as printed: 'P2/20'.")
+
+
+def _source_item(value: Any) -> Any:
+    return {"source": value} if isinstance(value, str) else value
+
+
+# An item of `sources:`: a source id, or {source, locator, cited_as}.
+SourceItem = Annotated[SourceRef, BeforeValidator(_source_item,
+                                                  json_schema_input_type=Id | SourceRef)]
+
+
+class Evidence(Record):
+    """A piece of evidence: a verbatim quote and/or a summary, from one source or several."""
+
+    source: Id | None = Field(None, description="Id of the source it comes from (use "
+                              "'sources:' instead when one statement rests on several).")
+    sources: list[SourceItem] = Field(
+        default_factory=list, description="Several sources for one statement, e.g. the ten "
+        "included studies a review cites for it: source ids, or items with 'source:', "
+        "'locator:' and 'cited_as:'. The record is shown once, with all its sources.")
     kind: EvidenceKind | None = Field(
         None, description="Defaults from the source: participant -> interview, meeting -> "
         "meeting, document -> document, study -> study, consultation -> feedback."
@@ -195,6 +217,37 @@ class Evidence(Record):
         "as in your codebook, e.g. 'Feeling valued/Recognition'. Shown with the evidence and "
         "searchable.")
     bears_on: list[BearsOn] = Field(min_length=1)
+
+    # Its sources as one list, whichever way the file gives them (set by `_one_way`).
+    _refs: list[SourceRef] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Evidence:
+        if self.source and self.sources:
+            raise ValueError("the evidence has both 'source' and 'sources'; keep one of them "
+                             "(list every source under 'sources:')")
+        if not self.source and not self.sources:
+            raise ValueError("the evidence names no source; add 'source: ID', or 'sources:' "
+                             "with one source id per line when it rests on several")
+        if self.sources and (self.locator or self.cited_as):
+            raise ValueError("with 'sources:', 'locator' and 'cited_as' belong to each source; "
+                             "write the item as 'source: ID' with its own 'locator:' and "
+                             "'cited_as:'")
+        ids = [r.source for r in self.sources]
+        if len(set(ids)) != len(ids):
+            twice = next(i for i in ids if ids.count(i) > 1)
+            raise ValueError(f"the source '{twice}' is listed twice; remove one of them")
+        self._refs = list(self.sources) if self.sources else [
+            SourceRef(source=self.source, locator=self.locator, cited_as=self.cited_as)]
+        return self
+
+    @property
+    def refs(self) -> list[SourceRef]:
+        """Every source of the record, in order (one for a record with 'source:')."""
+        return self._refs
+
+    def ref_for(self, source_id: str) -> SourceRef | None:
+        return next((r for r in self._refs if r.source == source_id), None)
 
     @model_validator(mode="after")
     def _has_content(self) -> Evidence:

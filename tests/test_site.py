@@ -255,3 +255,11 @@ def test_every_cited_on_link_leads_to_a_page_that_cites_the_reference(bundled_si
             target = (refs.parent / href / "index.html").resolve()
             assert f"#{anchor}" in article(target), (anchor, href)
             assert not re.fullmatch(r"[a-z0-9_.-]+", title), (anchor, title)  # a title, not a key
+
+
+def test_a_cmoc_is_never_said_to_come_from_itself(bundled_site):
+    # CMOC ids persist across versions: the predecessor is named as it was in that version
+    page = article(bundled_site / "cmocs" / "being-clear-vision" / "index.html")
+    origin = page[page.index("Where it comes from"):page.index("(version 2 → 3)")]
+    assert "Clear leadership and vision" not in origin
+    assert re.search(r'from <a href="\./">CMOC 1</a>', origin), origin

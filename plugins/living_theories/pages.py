@@ -327,6 +327,11 @@ class Site:
                 out[cid] = visible
         return out
 
+    def as_in(self, cid: str, number: int) -> m.CMOC | None:
+        """A published CMOC as it was in one version (its predecessor's wording and name)."""
+        return next((o.cmoc for o in self.cmocs.get(cid, []) if o.version.number == number),
+                    None)
+
     @cached_property
     def sources(self) -> dict[str, m.Source]:
         return {k: s for k, s in self.g.corpus.sources.items()

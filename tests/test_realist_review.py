@@ -30,7 +30,9 @@ def review(tmp_path: Path) -> Path:
 
 
 def words(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    """The page's text as a reader sees it: blocks apart, inline markup run together."""
+    blocks = re.sub(r"</?(p|h\d|li|ul|tr|td|th|table|div|blockquote|br)\b[^>]*>", " ", page)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", blocks)).split())
 
 
 def _table(page: str) -> list[list[str]]:
@@ -43,7 +45,8 @@ def test_home_page_states_the_design(review_site):
 
 
 def test_matrix_shows_informs_and_n_per_mechanism(review_site):
-    rows = _table(article(review_site / "evidence-map" / "index.html"))
+    # version 1's matrix, on its own page: its mechanisms M1 and M2
+    rows = _table(article(review_site / "theories" / "engagement" / "v1" / "index.html"))
     by_source = {r[0]: r[1:] for r in rows}
     assert by_source["Source"] == ["M1", "M2"]
     # a tick in the matrix: informs; the synthesis record from both studies counts in each row
@@ -51,6 +54,18 @@ def test_matrix_shows_informs_and_n_per_mechanism(review_site):
     assert by_source["Jones (2021)"] == ["✓1 •1", ""]
     assert by_source["N"] == ["3", "3"]  # records per mechanism, each counted once
     assert "• informs" in words(article(review_site / "evidence-map" / "index.html"))
+
+
+def test_evidence_that_names_its_version_counts_there_only(review_site):
+    v1 = _table(article(review_site / "theories" / "engagement" / "v1" / "index.html"))
+    v2 = _table(article(review_site / "theories" / "engagement" / "v2" / "index.html"))
+    assert {r[0]: r[1:] for r in v1}["Jones (2021)"] == ["✓1 •1", ""]
+    assert {r[0]: r[1:] for r in v2}["Jones (2021)"] == ["✓1 ↻1 •1", ""]
+    # the map of the current version is version 2's, and links to the earlier one
+    current = _table(article(review_site / "evidence-map" / "index.html"))
+    assert {r[0]: r[1:] for r in current}["Jones (2021)"] == ["✓1 ↻1 •1", ""]
+    page = words(article(review_site / "cmocs" / "eng-voice" / "index.html"))
+    assert "ideas vanished. — Jones (2021) (version 2)" in page
 
 
 def test_cmoc_page_lists_informing_evidence_apart(review_site):
@@ -112,10 +127,73 @@ def test_feedback_from_a_source_that_gives_none_is_an_error(review, cli):
 def test_a_near_miss_of_a_common_stage_is_a_warning(review, cli):
     edit(review / "theories" / "engagement" / "v1.yaml", "stage: initial", "stage: intial")
     (review / "living-theories.lock").unlink()
-    edit(review / "theories" / "engagement" / "v1.yaml", "status: released", "status: draft")
+    for v in ("v1", "v2"):
+        edit(review / "theories" / "engagement" / f"{v}.yaml", "status: released",
+             "status: draft")
     code, _, err = cli("validate", str(review))
     assert code == 0  # a warning, not an error: another word is allowed
     assert re.search(r"warning: theories/engagement/v1\.yaml:1: the stage 'intial' is not "
                      r"a common stage - did you mean 'initial'\?", err), err
     edit(review / "theories" / "engagement" / "v1.yaml", "stage: intial", "stage: scoping")
     assert "warning" not in cli("validate", str(review))[2]
+
+
+def test_an_incorporated_mechanism_is_shown_plainly(review_site, cli):
+    old = words(article(review_site / "cmocs" / "eng-time" / "index.html"))
+    assert ("What it became In version 2: incorporated into M1: Having a voice, M3: Feedback "
+            "on ideas: The included studies did not separate time from voice and feedback."
+            ) in old
+    version = words(article(review_site / "theories" / "engagement" / "v2" / "index.html"))
+    assert "M2: Protected time incorporated into M1: Having a voice, M3: Feedback on ideas" \
+        in version
+    history = article(review_site / "theories" / "engagement" / "history" / "index.html")
+    assert "M2: Protected time: incorporated into" in words(history)
+    lineage = html.unescape(re.search(r'<pre class="lt-mermaid[^>]*>(.*?)</pre>', history,
+                                      re.S).group(1))
+    names = {nid: text.replace("<br>", " ")
+             for nid, text in re.findall(r'(n\d+)\["([^"]+)"\]', lineage)}
+    edges = [(names[a], names[b]) for a, b in
+             re.findall(r"(n\d+) -\.->\|incorporated into\| (n\d+)", lineage)]
+    assert edges == [("incorporated: Protected time", "Having a voice"),
+                     ("incorporated: Protected time", "new: Feedback on ideas")]
+
+
+def test_cli_diff_names_what_a_cmoc_was_incorporated_into(cli):
+    code, out, _ = cli("diff", "engagement", "1", "2", "--dir", str(PROJECTS / "review"))
+    assert code == 0
+    assert "CMOC eng-time (M2): incorporated into eng-voice, eng-feedback" in out
+
+
+def test_an_example_box_is_shown_with_its_cmoc_not_among_the_cmocs(review_site):
+    voice = article(review_site / "cmocs" / "eng-voice" / "index.html")
+    examples = words(voice[voice.index('id="examples"'):voice.index('id="evidence"')])
+    assert "CMO box 1: Consultation without follow-up An example configuration, drawn from " \
+        "Jones (2021) (Engagement, version 2)" in examples
+    assert "M+ Leader asks for suggestions" in examples and "O− Upsets the team" in examples
+    own = words(article(review_site / "cmocs" / "eng-box-tokenism" / "index.html"))
+    assert own.startswith("Example: CMO box 1: Consultation without follow-up")
+    assert "illustrating M1: Having a voice" in own
+    # not one of the version's CMOCs: not counted, not drawn, no column in the matrix
+    v2 = article(review_site / "theories" / "engagement" / "v2" / "index.html")
+    assert "· 2 CMOCs ·" in words(article(review_site / "index.html"))
+    assert "Leader asks for suggestions" not in v2
+    assert "CMO box 1" not in words(article(review_site / "evidence-map" / "index.html"))
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ("    illustrates: eng-voice\n", "    illustrates: eng-nothing\n",
+     "the CMOC 'eng-nothing' does not exist"),
+    ("    source: jones2021\n    mechanism_resources:",
+     "    source: jones2099\n    mechanism_resources:", "the source 'jones2099' does not exist"),
+    ("  - cmoc: eng-time\n    into: [eng-voice, eng-feedback]",
+     "  - cmoc: eng-time\n    into: [eng-voice, eng-other]", "the CMOC 'eng-other' does not exist"),
+])
+def test_bad_examples_and_incorporations_are_reported(review, cli, old, new, message):
+    (review / "living-theories.lock").unlink()
+    for v in ("v1", "v2"):
+        edit(review / "theories" / "engagement" / f"{v}.yaml", "status: released",
+             "status: draft")
+    edit(review / "theories" / "engagement" / "v2.yaml", old, new)
+    code, _, err = cli("validate", str(review))
+    assert code == 1
+    assert re.search(r"theories/engagement/v2\.yaml:\d+: " + re.escape(message), err), err

@@ -124,7 +124,8 @@ def theory_diagram(version: m.Version, link_of: dict[str, str]) -> Diagram:
 
 
 EDGES = {"kept": "-->|kept|", "refined": "-->|refined|", "merged": "==>|merged|",
-         "split": "-->|split|", "not-known": "-.->|not known|"}
+         "split": "-->|split|", "not-known": "-.->|not known|",
+         "incorporated": "-.->|incorporated into|"}
 
 
 def lineage_diagram(versions: list[m.Version], lineage_of, link_of: dict[str, str]) -> Diagram:
@@ -148,6 +149,8 @@ def lineage_diagram(versions: list[m.Version], lineage_of, link_of: dict[str, st
                 fates[(version.number, cmoc.id + "#origin")] = "unknown"
         for drop in version.dropped:
             fates[(version.number - 1, drop.cmoc)] = "dropped"
+        for inc in version.incorporated:
+            fates[(version.number - 1, inc.cmoc)] = "incorporated"
     last = versions[-1].number if versions else 0
     for version in versions:
         title = label(f"Version {version.number}: {version.stage}", 60)
@@ -159,10 +162,11 @@ def lineage_diagram(versions: list[m.Version], lineage_of, link_of: dict[str, st
             ids[(version.number, cmoc.id)] = nid
             fate = fates.get((version.number, cmoc.id))
             origin = fates.get((version.number, cmoc.id + "#origin"))
-            css = ("dropped" if fate == "dropped" else
+            css = (fate if fate in ("dropped", "incorporated") else
                    "faded" if fate is None and version.number != last else
                    origin if origin else "cmoc")
-            prefix = {"dropped": "✕ dropped: ", "new": "new: ", "unknown": "? origin not known: ",
+            prefix = {"dropped": "✕ dropped: ", "incorporated": "incorporated: ",
+                      "new": "new: ", "unknown": "? origin not known: ",
                       "faded": "? fate not known: "}.get(css, "")
             name = cmoc.title or cmoc.label or cmoc.id
             b.lines.append(f"    {nid}[{label(prefix + name, 24)}]:::{css}")
@@ -181,10 +185,17 @@ def lineage_diagram(versions: list[m.Version], lineage_of, link_of: dict[str, st
                 source = ids.get((version.number - 1, src))
                 if source:
                     b.lines.append(f"  {source} {EDGES.get(lineage.relation, '-->')} {target}")
+        for inc in version.incorporated:  # one previous CMOC folded into several
+            source = ids.get((version.number - 1, inc.cmoc))
+            for into in inc.into:
+                if source and (version.number, into) in ids:
+                    b.lines.append(f"  {source} {EDGES['incorporated']} "
+                                   f"{ids[(version.number, into)]}")
     b.lines += [
         "  classDef cmoc fill:#e8f0fe,stroke:#3367d6,color:#1a1a1a",
         "  classDef new fill:#e6f4ea,stroke:#188038,color:#1a1a1a,stroke-width:3px",
         "  classDef dropped fill:#fce8e6,stroke:#c5221f,color:#1a1a1a,stroke-dasharray:5 3",
+        "  classDef incorporated fill:#e8f0fe,stroke:#3367d6,color:#1a1a1a,stroke-dasharray:5 3",
         "  classDef faded fill:#f1f3f4,stroke:#5f6368,color:#1a1a1a,stroke-dasharray:2 2",
         "  classDef unknown fill:#fef7e0,stroke:#b06000,color:#1a1a1a,stroke-dasharray:2 2",
     ]

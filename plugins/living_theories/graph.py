@@ -41,6 +41,8 @@ class TheoryGraph:
     corpus: Corpus
     bibliography: Bibliography
     cmocs: dict[str, list[Occurrence]] = field(default_factory=lambda: defaultdict(list))
+    # Example configurations by the CMOC id they illustrate (each with its own version).
+    examples: dict[str, list[Occurrence]] = field(default_factory=lambda: defaultdict(list))
     evidence_on_cmoc: dict[str, list[tuple[m.Evidence, m.BearsOn]]] = field(
         default_factory=lambda: defaultdict(list))
     evidence_on_context: dict[str, list[tuple[m.Evidence, m.BearsOn]]] = field(
@@ -97,6 +99,9 @@ def build(corpus: Corpus, bibliography: Bibliography) -> TheoryGraph:
         for version in theory.versions:
             for i, cmoc in enumerate(version.cmocs):
                 graph.cmocs[cmoc.id].append(Occurrence(theory, version, cmoc, i))
+            for i, example in enumerate(version.examples):
+                graph.examples[example.illustrates].append(Occurrence(theory, version,
+                                                                      example, i))
     # Evidence a CMOC table lists for a CMOC supports it as a whole, unless the evidence
     # record already says how it bears on that CMOC.
     listed: dict[str, list[str]] = defaultdict(list)
@@ -248,8 +253,10 @@ class _Checker:
         for i, key in enumerate(version.published_in):
             self.ref(where, ("published_in", i), "the reference", key, bib,
                      "add it to references.bib or correct the key")
+        for example in version.examples:
+            self.example(theory, version, example, public)
         for i, cmoc in enumerate(version.cmocs):
-            base = ("cmocs", i)
+            base = cmoc._path or ("cmocs", i)
             if cmoc.id in own_ids:
                 self.at(where, base + ("id",), f"the CMOC id '{cmoc.id}' is used twice in "
                         "this version", "give each CMOC its own id")
@@ -310,6 +317,42 @@ class _Checker:
                         "as dropped but is still in this version",
                         "remove it from 'dropped' or from 'cmocs'")
             self.evidence_refs(where, ("dropped", i, "evidence"), drop.evidence, public)
+        dropped = {d.cmoc for d in version.dropped}
+        for i, inc in enumerate(version.incorporated):
+            sub = ("incorporated", i)
+            known = self.ref(where, sub + ("cmoc",), "the previous version's CMOC", inc.cmoc,
+                             prev_ids, "an incorporated CMOC must be in the previous version")
+            if known and (inc.cmoc in own_ids or inc.cmoc in dropped):
+                also = "still in this version" if inc.cmoc in own_ids else "listed as dropped"
+                self.at(where, sub + ("cmoc",), f"the CMOC '{inc.cmoc}' is listed as "
+                        f"incorporated but is also {also}", "keep it in one place only")
+            for j, cid in enumerate(inc.into):
+                self.ref(where, sub + ("into", j), "the CMOC", cid, own_ids,
+                         "list CMOCs of this version under 'into'")
+            self.evidence_refs(where, sub + ("evidence",), inc.evidence, public)
+
+    def example(self, theory: m.Theory, version: m.Version, example: m.CMOC,
+                public: bool) -> None:
+        """An example configuration: it illustrates a CMOC of this theory (this version or an
+        earlier one), is drawn from a known source, has no lineage, and its id (its page's
+        address) is nobody else's."""
+        where, base = version._where, example._path or ("examples",)
+        earlier = {c.id for v in theory.versions if v.number <= version.number for c in v.cmocs}
+        self.ref(where, base + ("illustrates",), "the CMOC", example.illustrates, earlier,
+                 "an example illustrates a CMOC of this theory, in this version or an earlier "
+                 "one")
+        if example.source and self.ref(where, base + ("source",), "the source", example.source,
+                                       self.g.corpus.sources, "define it under 'sources:' in "
+                                       "an evidence/*.yaml file"):
+            self.public_needs(where, base + ("source",), public,
+                              self.g.corpus.sources[example.source], "source", "")
+        if example.lineage is not None:
+            self.at(where, base + ("lineage",), f"the example '{example.id}' has a lineage",
+                    "remove it: an example has no lineage of its own")
+        if example.id in self.g.cmocs or sum(
+                o.cmoc.id == example.id for os in self.g.examples.values() for o in os) > 1:
+            self.at(where, base + ("id",), f"the id '{example.id}' of an example is also "
+                    "used by another CMOC or example", "give the example an id of its own")
 
     def evidence_refs(self, where: Any, sub: YamlPath, ids: list[str], public: bool) -> None:
         for j, eid in enumerate(ids):
@@ -378,6 +421,11 @@ class _Checker:
                                             "in theories/*/v*.yaml"):
                     theory = self.g.cmocs[target.cmoc][0].theory
                     self.public_needs(where, sub + ("cmoc",), public, theory, "theory", EVIDENCE)
+                    numbers = [o.version.number for o in self.g.cmocs[target.cmoc]]
+                    if target.version is not None and target.version not in numbers:
+                        self.at(where, sub + ("version",), f"the CMOC '{target.cmoc}' is not "
+                                f"in version {target.version} of '{theory.id}'", "use one of "
+                                "the versions it is in: " + ", ".join(map(str, numbers)))
                 if target.context and self.ref(where, sub + ("context",), "the overarching "
                                                "context", target.context, self.g.contexts,
                                                "define it in theories/project.yaml"):
@@ -442,7 +490,9 @@ def iter_markdown(model: BaseModel, path: YamlPath = ()) -> Iterator[tuple[YamlP
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
-                    yield from iter_markdown(item, path + (key, i))
+                    # (an example CMOC keeps the place it was written: see CMOC._path)
+                    where = item._path if isinstance(item, m.CMOC) and item._path else (key, i)
+                    yield from iter_markdown(item, path + where)
 
 
 def markdown_texts(graph: TheoryGraph) -> Iterator[tuple[Any, YamlPath, str]]:

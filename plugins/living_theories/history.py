@@ -85,11 +85,13 @@ class CmocDiff:
     id: str
     old: m.CMOC | None
     new: m.CMOC | None
-    relation: str  # kept / refined / merged / split / new / not-known / dropped / removed
+    # kept / refined / merged / split / new / not-known / dropped / incorporated / removed
+    relation: str
     sources: list[str] = field(default_factory=list)  # predecessor ids (lineage `from`)
     reason: str | None = None
     evidence: list[str] = field(default_factory=list)
     elements: list[ElementDiff] = field(default_factory=list)
+    into: list[str] = field(default_factory=list)  # incorporated: this version's CMOCs
 
     @property
     def changed(self) -> bool:
@@ -169,13 +171,17 @@ def _diff_versions(graph: TheoryGraph, theory: m.Theory, old: m.Version,
         diffs.append(CmocDiff(cmoc.id, base, cmoc, relation, sources, reason, evidence,
                               _elements(base, cmoc)))
     dropped = {d.cmoc: d for d in new.dropped} if consecutive else {}
+    incorporated = {i.cmoc: i for i in new.incorporated} if consecutive else {}
     for cmoc in old.cmocs:
         if cmoc.id in new_ids or cmoc.id in accounted:
             continue
-        drop = dropped.get(cmoc.id)
-        relation = "dropped" if drop else ("removed" if not consecutive else "fate-not-known")
-        diffs.append(CmocDiff(cmoc.id, cmoc, None, relation, [], drop.reason if drop else None,
-                              list(drop.evidence) if drop else [], _elements(cmoc, None)))
+        fate = dropped.get(cmoc.id) or incorporated.get(cmoc.id)
+        relation = ("removed" if not consecutive else "fate-not-known" if fate is None else
+                    "dropped" if cmoc.id in dropped else "incorporated")
+        diffs.append(CmocDiff(cmoc.id, cmoc, None, relation, [],
+                              fate.reason if fate else None, list(fate.evidence) if fate else [],
+                              _elements(cmoc, None),
+                              into=list(getattr(fate, "into", []))))
     return VersionDiff(theory, old, new, word_diff(old.statement or "", new.statement or ""),
                        diffs, consecutive)
 
@@ -209,6 +215,8 @@ def format_terminal(diff: VersionDiff, colour: bool) -> str:
         head = f"CMOC {c.id} ({name}): {c.relation}"
         if c.sources and c.sources != [c.id]:
             head += " from " + ", ".join(c.sources)
+        if c.into:
+            head += " into " + ", ".join(c.into)
         lines.append(bold(head))
         if c.reason:
             lines.append("  Why: " + " ".join(c.reason.split()))

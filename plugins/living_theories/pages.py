@@ -59,6 +59,7 @@ RELATIONS = {
     "kept": "Kept", "refined": "Refined", "merged": "Merged", "split": "Split",
     "new": "New", "not-known": "Not known", "dropped": "Dropped",
     "fate-not-known": "Fate not known", "removed": "Not in the later version",
+    "incorporated": "Incorporated",
 }
 
 
@@ -327,6 +328,38 @@ class Site:
                 out[cid] = visible
         return out
 
+    @cached_property
+    def examples(self) -> dict[str, Occurrence]:
+        """Published example configurations by their own id."""
+        shown = {(t.id, v.number) for t in self.theories for v in self.versions(t)}
+        return {o.cmoc.id: o for os in self.g.examples.values() for o in os
+                if (o.theory.id, o.version.number) in shown and o.cmoc.illustrates in self.cmocs}
+
+    def examples_of(self, cid: str) -> list[Occurrence]:
+        return [o for o in self.examples.values() if o.cmoc.illustrates == cid]
+
+    def became(self, occ: Occurrence) -> dict[str, Any] | None:
+        """What a CMOC became in the next published version, when it is not in it: the
+        relation ('merged', 'dropped', 'incorporated', ... or 'fate-not-known'), the CMOCs it
+        went into, and the reason given."""
+        following = [v for v in self.versions(occ.theory) if v.number == occ.version.number + 1]
+        if not following or following[0].cmoc(occ.cmoc.id):
+            return None
+        nxt = following[0]
+        for drop in nxt.dropped:
+            if drop.cmoc == occ.cmoc.id:
+                return {"version": nxt, "relation": "dropped", "into": [], "reason": drop.reason}
+        for inc in nxt.incorporated:
+            if inc.cmoc == occ.cmoc.id:
+                return {"version": nxt, "relation": "incorporated",
+                        "into": [nxt.cmoc(i) for i in inc.into], "reason": inc.reason}
+        heirs = [(c, self.g.lineage(nxt, c)) for c in nxt.cmocs]
+        heirs = [(c, lin) for c, lin in heirs if lin and occ.cmoc.id in lin.from_]
+        if heirs:
+            return {"version": nxt, "relation": heirs[0][1].relation,
+                    "into": [c for c, _ in heirs], "reason": None}
+        return {"version": nxt, "relation": "fate-not-known", "into": [], "reason": None}
+
     def as_in(self, cid: str, number: int) -> m.CMOC | None:
         """A published CMOC as it was in one version (its predecessor's wording and name)."""
         return next((o.cmoc for o in self.cmocs.get(cid, []) if o.version.number == number),
@@ -358,8 +391,12 @@ class Site:
         return [c for c in self.g.corpus.project.overarching_contexts
                 if c.visibility == m.Visibility.public.value]
 
-    def evidence_on(self, cid: str) -> list[tuple[m.Evidence, m.BearsOn]]:
-        return [(e, b) for e, b in self.g.evidence_on_cmoc.get(cid, []) if e.id in self.evidence]
+    def evidence_on(self, cid: str, version: int | None = None
+                    ) -> list[tuple[m.Evidence, m.BearsOn]]:
+        """Published evidence on a CMOC; with `version`, only what bears on that version's
+        CMOC (evidence that names another version tested that version's wording)."""
+        return [(e, b) for e, b in self.g.evidence_on_cmoc.get(cid, []) if e.id in self.evidence
+                and (version is None or b.version in (None, version))]
 
     def by_aspect_and_role(self, items: list[tuple[m.Evidence, m.BearsOn]]
                            ) -> list[tuple[str, list[tuple[str, list[Any]]]]]:
@@ -499,7 +536,7 @@ class Site:
         records: dict[str, m.Evidence] = {}
         roles: Counter = Counter()
         for cmoc in version.cmocs:
-            for ev, target in self.evidence_on(cmoc.id):
+            for ev, target in self.evidence_on(cmoc.id, version.number):
                 records[ev.id] = ev
                 roles[target.role] += 1
         kinds = Counter(self.g.evidence_kind(ev) for ev in records.values())
@@ -632,6 +669,7 @@ def generate(project: Project, options: Options | None = None,
         path = theory_path(theory.id)
         pages.append(Page(path, theory.title, r.later(
             "version.md.j2", path, theory=theory, version=current, is_index=True,
+            em=Deferred(evidence_map, site, [(theory, current)]),
             latest=latest, cite=site.cite(theory, current, path, citer),
             diagram_of=Deferred(theory_diagram, current, link_of)), _where(theory)))
         for version in site.versions(theory):
@@ -641,6 +679,7 @@ def generate(project: Project, options: Options | None = None,
             pages.append(Page(
                 path, f"{frozen.title}, version {version.number}", r.later(
                     "version.md.j2", path, theory=frozen, version=version, is_index=False,
+                    em=Deferred(evidence_map, site, [(theory, version)]),
                     latest=latest, cite=site.cite(theory, version, path, citer),
                     diagram_of=Deferred(theory_diagram, version, link_of)),
                 _where(version),
@@ -669,6 +708,12 @@ def generate(project: Project, options: Options | None = None,
             diagram_of=Deferred(cmoc_diagram, latest.cmoc),
             lineage=site.g.lineage(latest.version, latest.cmoc)),
             _where(latest.version)))
+    for eid, occ in site.examples.items():
+        path = cmoc_path(eid)
+        pages.append(Page(path, f"Example: {occ.cmoc.title or occ.cmoc.label or eid}",
+                          r.later("example.md.j2", path, occ=occ,
+                                  diagram_of=Deferred(cmoc_diagram, occ.cmoc)),
+                          _where(occ.version)))
     pages.append(Page(CONSULTATIONS, "Consultation rounds",
                       r.later("consultations.md.j2", CONSULTATIONS), in_nav=True))
     for round_ in site.consultation_rounds:
@@ -704,19 +749,28 @@ def _diffs(site: Site, theory: m.Theory, versions: list[m.Version]) -> list[Any]
                                                                   strict=False)]
 
 
-def evidence_map(site: Site) -> dict[str, Any]:
-    """Sources x CMOCs of each theory's current version (one table per theory, so a table
-    never grows with the whole corpus): counts by role, and the CMOCs that stand out."""
+def _natural(text: str) -> list[Any]:
+    """A sort key that puts P2/9 before P2/22."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+def evidence_map(site: Site, versions: list[tuple[m.Theory, m.Version]] | None = None
+                 ) -> dict[str, Any]:
+    """Sources x CMOCs of each theory's current version, or of the versions given (one table
+    per version, so a table never grows with the whole corpus): counts by role, records per
+    CMOC (N), and the CMOCs that stand out. Evidence that names the version it tested counts
+    for that version only."""
     cells: dict[tuple[str, str], Counter] = defaultdict(Counter)
     totals: dict[str, Counter] = defaultdict(Counter)
     records: dict[str, set[str]] = defaultdict(set)  # CMOC -> ids of the records on it
     sections, unsupported, challenged = [], [], []
     kind_order = {k: i for i, k in enumerate(SOURCE_KINDS)}
-    for theory in site.theories:
-        version = site.current(theory)
+    if versions is None:
+        versions = [(theory, site.current(theory)) for theory in site.theories]
+    for theory, version in versions:
         row_ids: set[str] = set()
         for cmoc in version.cmocs:
-            for ev, target in site.evidence_on(cmoc.id):
+            for ev, target in site.evidence_on(cmoc.id, version.number):
                 for ref in ev.refs:  # a record from several sources counts in each row
                     cells[(ref.source, cmoc.id)][target.role] += 1
                     row_ids.add(ref.source)
@@ -727,7 +781,8 @@ def evidence_map(site: Site) -> dict[str, Any]:
             elif set(totals[cmoc.id]) == {"challenges"}:
                 challenged.append((theory, cmoc))
         rows = sorted((site.sources[s] for s in row_ids),
-                      key=lambda s: (kind_order.get(s.kind, len(kind_order)), s.name))
+                      key=lambda s: (kind_order.get(s.kind, len(kind_order)),
+                                     _natural(site.source_name(s))))
         sections.append({"theory": theory, "version": version, "columns": version.cmocs,
                          "rows": rows})
     # Counts as "✓3 ✗1 ", worked out here: the map has a cell per source and CMOC.

@@ -161,6 +161,10 @@ class BearsOn(Strict):
     )
     role: Role = Field(Role.supports, description="supports / challenges / refines, or "
                        "informs (relevant, with no stance).")
+    version: int | None = Field(
+        None, ge=1, description="The version of the CMOC's theory whose wording this evidence "
+        "tested (CMOC ids persist across versions). Counted for that version only; leave out "
+        "when it bears on the CMOC in every version.")
 
     @model_validator(mode="after")
     def _one_target(self) -> BearsOn:
@@ -170,6 +174,8 @@ class BearsOn(Strict):
                              "'cmoc: ...', 'theory: ...' or 'context: ...'")
         if self.aspect != Aspect.whole.value and not self.cmoc:
             raise ValueError("'aspect' only applies to a CMOC; remove it, or bear on a CMOC")
+        if self.version is not None and not self.cmoc:
+            raise ValueError("'version' only applies to a CMOC; remove it, or bear on a CMOC")
         return self
 
 

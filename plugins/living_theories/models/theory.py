@@ -208,6 +208,14 @@ class CMOC(Strict):
         default_factory=list, description="Ids of evidence that supports this CMOC as a whole, "
         "as listed in a CMOC table (evidence records can also say what they bear on)."
     )
+    illustrates: Id | None = Field(
+        None, description="Makes this an example configuration (e.g. a review's 'CMO box' "
+        "drawn from one included study): the id of the CMOC it illustrates, of this version "
+        "or an earlier one. Examples are shown with that CMOC, not counted among the "
+        "version's CMOCs, and have no lineage.")
+    source: Id | None = Field(
+        None, description="Examples: the id of the source (e.g. the included study) the "
+        "example is drawn from.")
     lineage: Lineage | None = Field(
         None,
         description="Where this CMOC comes from. Leave out in a first version. In later "
@@ -215,6 +223,10 @@ class CMOC(Strict):
         "otherwise 'not-known'.",
     )
     notes: Text | None = None
+
+    # Where it was written, ("cmocs", 2) or ("examples", 0): examples written among the CMOCs
+    # are moved to `Version.examples`, and messages must still point at their lines.
+    _path: tuple[Any, ...] | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _says_something(self) -> CMOC:
@@ -225,6 +237,9 @@ class CMOC(Strict):
                 "the CMOC has no text; add a label, a title, a narrative or an element (where "
                 "the published record gives no text, add its label and say so in 'notes')"
             )
+        if self.source and not self.illustrates:
+            raise ValueError("'source' names the study an example is drawn from, but this CMOC "
+                             "is not an example; add 'illustrates: ID' or remove 'source'")
         return self
 
     def signed(self, field: str) -> list[tuple[Element, str | None]]:
@@ -254,6 +269,17 @@ class Change(Strict):
 class Dropped(Strict):
     cmoc: Id = Field(description="Id of a CMOC of the previous version that was dropped.")
     reason: Text = Field(description="Why, e.g. 'lacked evidence'.")
+    evidence: IdList = Field(default_factory=list)
+
+
+class Incorporated(Strict):
+    """A CMOC of the previous version not kept on its own but folded into several of this
+    version's CMOCs (e.g. three mechanisms 'incorporated into the remaining seven')."""
+
+    cmoc: Id = Field(description="Id of a CMOC of the previous version.")
+    into: Annotated[IdList, Field(min_length=1)] = Field(
+        description="Ids of the CMOCs of this version it was folded into.")
+    reason: Text | None = None
     evidence: IdList = Field(default_factory=list)
 
 
@@ -299,10 +325,16 @@ class Version(Strict):
         default_factory=list, description="Themes or contributions the study reports, in "
         "display order; each CMOC may name its 'theme'.")
     cmocs: list[CMOC] = Field(default_factory=list)
+    examples: list[CMOC] = Field(
+        default_factory=list, description="Example configurations, each with 'illustrates:' "
+        "and 'source:' (they may also be written among the CMOCs, with 'illustrates:').")
     changes: list[Change] = Field(
         default_factory=list, description="What changed since the previous version, and why."
     )
     dropped: list[Dropped] = Field(default_factory=list)
+    incorporated: list[Incorporated] = Field(
+        default_factory=list, description="CMOCs of the previous version folded into several "
+        "CMOCs of this one, rather than kept, merged one-to-one or dropped.")
     notes: Text | None = None
 
     # Set by `loading` from the file name (v2.yaml -> 2) and folder (the theory id).
@@ -310,9 +342,26 @@ class Version(Strict):
     _theory: str = PrivateAttr("")
     _where: tuple[str, tuple[Any, ...]] | None = PrivateAttr(None)
 
+    @model_validator(mode="after")
+    def _examples_apart(self) -> Version:
+        for i, c in enumerate(self.cmocs):
+            c._path = ("cmocs", i)
+        for j, c in enumerate(self.examples):
+            c._path = ("examples", j)
+            if not c.illustrates:
+                raise ValueError(f"the example '{c.id}' does not say what it illustrates; add "
+                                 "'illustrates: ID' (the CMOC it is an example of)")
+        if any(c.illustrates for c in self.cmocs):  # examples are not the theory's CMOCs
+            self.examples = self.examples + [c for c in self.cmocs if c.illustrates]
+            self.cmocs = [c for c in self.cmocs if not c.illustrates]
+        return self
+
     @property
     def number(self) -> int:
         return self._number
+
+    def cmoc(self, cid: str) -> CMOC | None:
+        return next((c for c in self.cmocs if c.id == cid), None)
 
     def leading_to(self, cid: str) -> list[CMOC]:
         """The CMOCs of this version whose chains lead to `cid`."""

@@ -50,29 +50,29 @@ def test_matrix_shows_informs_and_n_per_mechanism(review_site):
     by_source = {r[0]: r[1:] for r in rows}
     assert by_source["Source"] == ["M1", "M2"]
     # a tick in the matrix: informs; the synthesis record from both studies counts in each row
-    assert by_source["Smith (2019)"] == ["✓1 •1", "•1"]
-    assert by_source["Jones (2021)"] == ["✓1 •1", ""]
+    assert by_source["Smith (2019)"] == ["✓1 ○1", "○1"]
+    assert by_source["Jones (2021)"] == ["✓1 ○1", ""]
     assert by_source["N"] == ["3", "3"]  # records per mechanism, each counted once
-    assert "• informs" in words(article(review_site / "evidence-map" / "index.html"))
+    assert "○ informs" in words(article(review_site / "evidence-map" / "index.html"))
 
 
 def test_evidence_that_names_its_version_counts_there_only(review_site):
     v1 = _table(article(review_site / "theories" / "engagement" / "v1" / "index.html"))
     v2 = _table(article(review_site / "theories" / "engagement" / "v2" / "index.html"))
-    assert {r[0]: r[1:] for r in v1}["Jones (2021)"] == ["✓1 •1", ""]
-    assert {r[0]: r[1:] for r in v2}["Jones (2021)"] == ["✓1 ↻1 •1", ""]
+    assert {r[0]: r[1:] for r in v1}["Jones (2021)"] == ["✓1 ○1", ""]
+    assert {r[0]: r[1:] for r in v2}["Jones (2021)"] == ["✓1 ↻1 ○1", ""]
     # the map of the current version is version 2's, and links to the earlier one
     current = _table(article(review_site / "evidence-map" / "index.html"))
-    assert {r[0]: r[1:] for r in current}["Jones (2021)"] == ["✓1 ↻1 •1", ""]
+    assert {r[0]: r[1:] for r in current}["Jones (2021)"] == ["✓1 ↻1 ○1", ""]
     page = words(article(review_site / "cmocs" / "eng-voice" / "index.html"))
     assert "ideas vanished. — Jones (2021) (version 2)" in page
 
 
 def test_cmoc_page_lists_informing_evidence_apart(review_site):
     text = words(article(review_site / "cmocs" / "eng-time" / "index.html"))
-    assert "• Informs (1)" in text and "✓ Supports (1)" in text
+    assert "○ Informs (1)" in text and "✓ Supports (1)" in text
     text = words(article(review_site / "cmocs" / "eng-voice" / "index.html"))
-    assert "• Informs (2)" in text
+    assert "○ Informs (2)" in text
 
 
 def test_one_statement_from_several_sources_is_shown_once_with_all(review_site):

@@ -35,7 +35,7 @@ from .history import changed, diff_versions
 from .project import Project
 
 TEMPLATES = Path(__file__).parent / "templates" / "pages"
-ROLE_SYMBOL = {"supports": "✓", "challenges": "✗", "refines": "↻", "informs": "•"}
+ROLE_SYMBOL = {"supports": "✓", "challenges": "✗", "refines": "↻", "informs": "○"}
 ASPECT_NAMES = {
     "whole": "The whole CMOC", "C": "Context", "M-res": "Mechanism (resource)",
     "M-rea": "Mechanism (reasoning)", "O": "Outcome", "C-M": "Context → mechanism",

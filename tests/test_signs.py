@@ -151,3 +151,21 @@ def test_a_bad_sign_is_reported_at_its_line(cli, tmp_path):
     assert re.search(r"v2\.yaml:1\d: the sign 'plus' is not allowed \(in CMOC "
                      r"'overridden-suggestions', field 'mechanism_resources', item 1\) - use "
                      r"positive or negative", err), err
+
+
+def test_editor_schema_offers_signed_elements_with_help():
+    from jsonschema import Draft202012Validator
+    from living_theories.schema import schema_for
+
+    schema = schema_for("version")
+    contexts = schema["$defs"]["CMOC"]["properties"]["contexts"]
+    assert "C+ or C-" in contexts["description"]
+    signed = schema["$defs"]["SignedText"]
+    assert set(signed["properties"]) == {"text", "sign"}
+    assert "nothing is asserted" in signed["properties"]["sign"]["description"]
+    validator = Draft202012Validator(schema)
+    ok = {"stage": "initial", "cmocs": [{"id": "a", "contexts": [
+        "plain", {"text": "signed", "sign": "negative"}]}]}
+    assert not list(validator.iter_errors(ok))
+    bad = {"stage": "initial", "cmocs": [{"id": "a", "contexts": [{"text": "x", "sign": "-"}]}]}
+    assert list(validator.iter_errors(bad))

@@ -342,6 +342,11 @@ class Site:
         return [c for c in self.g.corpus.project.overarching_contexts
                 if c.visibility == m.Visibility.public.value]
 
+    @cached_property
+    def substantive_theories(self) -> list[m.SubstantiveTheory]:
+        return [s for s in self.g.corpus.project.substantive_theories
+                if s.visibility == m.Visibility.public.value]
+
     def evidence_on(self, cid: str) -> list[tuple[m.Evidence, m.BearsOn]]:
         return [(e, b) for e, b in self.g.evidence_on_cmoc.get(cid, []) if e.id in self.evidence]
 
@@ -365,7 +370,10 @@ class Site:
 
     @cached_property
     def citing_pages(self) -> dict[str, list[tuple[str, str]]]:
-        """BibTeX key -> [(page path, page title)] of the pages that cite it."""
+        """BibTeX key -> [(page path, page title)] of the pages that cite it. Every record is
+        read through the same properties (`theories`, `versions`, `sources`, `evidence`,
+        `contexts`, `substantive_theories`) that choose what the pages show: a reference cited
+        only by an internal or draft record is never formatted, listed or indexed."""
         from .citations.syntax import cited_keys
         from .graph import iter_markdown
 
@@ -390,8 +398,9 @@ class Site:
             add(keys, source_path(source.id), self.source_name(source))
         ctx_keys = [k for c in self.contexts for _, t in iter_markdown(c) for k in cited_keys(t)]
         add(ctx_keys, CONTEXTS, "Overarching contexts")
-        for st in self.g.corpus.project.substantive_theories:
-            add(list(st.references), CONTEXTS, "Substantive theory")
+        for st in self.substantive_theories:
+            add(list(st.references) + [k for _, t in iter_markdown(st) for k in cited_keys(t)],
+                CONTEXTS, "Substantive theory")
         for path, (title, keys) in self.extra_citations.items():
             add(keys, path, title)
         return {k: sorted(v.items(), key=lambda kv: kv[1]) for k, v in out.items()}

@@ -18,6 +18,7 @@ import yaml
 
 from . import models as m
 from .graph import TheoryGraph
+from .spreadsheets import escape_cell, unescape_cell
 
 COLUMNS = ["round", "theory", "version", "cmoc", "cmoc_label", "cmoc_summary",
            "stakeholder_group", "agreement", "comments"]
@@ -87,8 +88,9 @@ def feedback_template(graph: TheoryGraph, round_: m.Source) -> str:
         if version is None:
             continue
         for cmoc in version.cmocs:
-            writer.writerow([round_.id, ref.theory, ref.version, cmoc.id,
-                             cmoc.label or cmoc.title or "", summary_of(cmoc), "", "", ""])
+            writer.writerow([escape_cell(str(v)) for v in (
+                round_.id, ref.theory, ref.version, cmoc.id, cmoc.label or cmoc.title or "",
+                summary_of(cmoc), "", "", "")])
     return out.getvalue()
 
 
@@ -125,7 +127,7 @@ def read_feedback(text: str, graph: TheoryGraph, round_id: str,
     counts: dict[str, int] = {}
     groups = {g.lower(): g for g in round_.groups}
     for n, row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in row.items() if k}
+        row = {k: unescape_cell(v or "").strip() for k, v in row.items() if k}
         agreement, comment = row.get("agreement", "").lower(), row.get("comments", "")
         if not agreement and not comment:
             continue  # a CMOC nobody commented on

@@ -74,8 +74,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     project, problems = load_project(args.dir)
     if problems:
         return _fail(problems)
-    for warning in problems.warnings:
-        print(warning.format(), file=sys.stderr)
+    for problem in problems.resolved():  # only warnings here; resolved: with their lines
+        print(problem.format(), file=sys.stderr)
     print(f"ok: {project.summary()}")
     return 0
 
@@ -252,6 +252,8 @@ def cmd_import_cmocs(args: argparse.Namespace) -> int:
         return _fail(problems, "; nothing was written")
     for path in plan.files:
         print(f"wrote {path.relative_to(root) if path.is_relative_to(root) else path}")
+    for warning in plan.warnings:
+        print("warning: " + warning.format(str(source)), file=sys.stderr)
     print(f"imported {plan.cmocs} CMOC{'s' if plan.cmocs != 1 else ''}; the versions are "
           "drafts until you run 'living-theories release THEORY'")
     return 0

@@ -192,13 +192,21 @@ def comment_link(settings: dict[str, str], theory: str, version: int, cmoc: str,
     """A "Comment on this" address: a mailto with subject and body, or a form URL."""
     values = {"theory": theory, "version": str(version), "cmoc": cmoc, "round": round_id}
     if settings.get("form"):
-        return settings["form"].format(**{k: quote(v, safe="") for k, v in values.items()})
+        form = settings["form"]
+        for name, value in values.items():  # (other braces are the form's own business)
+            form = form.replace("{" + name + "}", quote(value, safe=""))
+        # Written into a Markdown link: spaces, brackets and parentheses percent-encoded.
+        return quote(form, safe=_URL_SAFE)
     if settings.get("mailto"):
         subject = f"Comment on {theory} version {version}, CMOC {cmoc}"
         body = (f"Round: {round_id}\nTheory: {theory}\nVersion: {version}\nCMOC: {cmoc}\n"
                 "Stakeholder group (not your name): \n\nMy comment:\n")
-        return (f"mailto:{settings['mailto']}?subject={quote(subject)}&body={quote(body)}")
+        return (f"mailto:{quote(settings['mailto'], safe='@')}?subject={quote(subject)}"
+                f"&body={quote(body)}")
     return None
+
+
+_URL_SAFE = "%:/?#@!$&'*+,;=~"  # RFC 3986 reserved characters but ( ) [ ], and '%' kept
 
 
 def import_feedback(csv_path: Path, graph: TheoryGraph, round_id: str,

@@ -2,8 +2,9 @@
 
 Every page is a Jinja2 template in `templates/pages/`. Text from YAML is escaped by default
 (see `text`): HTML and Markdown syntax in a title or quote is shown, never obeyed. Narrative
-fields go through `md`, which keeps Markdown and citations but escapes raw HTML and drops
-`javascript:` links. Links between pages are relative `.md` paths that MkDocs checks.
+fields go through `md`, which keeps Markdown and citations but escapes raw HTML and shows links
+the URL policy drops (links.py: only http, https, mailto, relative links and anchors) as
+text. Links between pages are relative `.md` paths that MkDocs checks.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import consultations
+from . import consultations, links
 from . import models as m
 from .citations.formatting import Citer
 from .citations.markdown import anchor as ref_anchor
@@ -108,7 +109,6 @@ _MD_SPECIALS = {c: f"&#{ord(c)};" for c in "\\`*_{}[]#|~^=!@$"}
 _MD_SPECIALS.update({"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"})
 _LINE_START = {c: f"&#{ord(c)};" for c in "-+.:0123456789"}
 _ESCAPE = str.maketrans(_MD_SPECIALS)
-_UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:", re.I)
 
 
 def text(value: Any) -> Markup:
@@ -134,11 +134,14 @@ def _text(value: str) -> Markup:
 
 def md(value: str | None) -> Markup:
     """A Markdown field: formatting and citations kept; raw HTML and attribute lists shown as
-    text; script links disarmed."""
+    text; a link the URL policy drops (links.py) shown as text, or if that cannot be done,
+    the whole field as plain text. validate reports such links at file:line."""
     if not value:
         return Markup("")
-    s = html.escape(value, quote=False).replace("{", "&#123;").replace("}", "&#125;")
-    s = _UNSAFE_LINK.sub("](#", s)
+    s = links.field_source(value)
+    if links.unsafe(s):
+        safe = links.disarmed(s)
+        return Markup(safe) if safe is not None else text(value)
     return Markup(s)
 
 

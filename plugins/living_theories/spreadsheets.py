@@ -20,6 +20,7 @@ import yaml
 
 from . import models as m
 from .graph import TheoryGraph
+from .links import RULE, field_source, shown, unsafe
 
 TEMPLATE_CSV = Path(__file__).parent / "templates" / "cmoc-table.csv"
 COLUMNS = ["theory", "version", "cmoc_id", "label", "title", "context", "mechanism_resource",
@@ -61,6 +62,8 @@ class Plan:
 
     files: dict[Path, str] = field(default_factory=dict)
     cmocs: int = 0
+    # Cells imported as they are, with a link the site will not show (see links.py).
+    warnings: list[CellProblem] = field(default_factory=list)
 
 
 # --- Cells that cannot carry formulas out (OWASP "CSV injection") ---------------------------
@@ -225,6 +228,7 @@ def plan_import(rows: list[Row], graph: TheoryGraph, root: Path,
                 locked: set[tuple[str, int]]) -> tuple[Plan, list[CellProblem]]:
     """Check every row and work out the version files to write."""
     problems: list[CellProblem] = []
+    link_warnings: list[CellProblem] = []
     groups: dict[tuple[str, int], list[tuple[Row, dict[str, Any]]]] = {}
     seen: dict[tuple[str, int, str], int] = {}
     for row in rows:
@@ -264,6 +268,11 @@ def plan_import(rows: list[Row], graph: TheoryGraph, root: Path,
         for column, name in ELEMENT_COLUMNS.items():
             if _lines(c.get(column, "")):
                 cmoc[name] = _lines(c[column])
+                for url in (u for line in cmoc[name] for u in unsafe(field_source(line))):
+                    link_warnings.append(CellProblem(
+                        row.sheet, row.number, column, f"the link to '{shown(url)}' will not "
+                        f"be shown as a link: {RULE}", "write a web address starting with "
+                        "https://"))
         if not any(k in cmoc for k in ("label", "title", *ELEMENT_COLUMNS.values())):
             bad("context", "the row has no context, mechanism or outcome",
                 "fill in at least one of them, or delete the row")
@@ -285,7 +294,7 @@ def plan_import(rows: list[Row], graph: TheoryGraph, root: Path,
             cmoc["evidence"] = evidence
         if number is not None:
             groups.setdefault((theory, number), []).append((row, cmoc))
-    plan = Plan()
+    plan = Plan(warnings=link_warnings)
     if problems:
         return plan, problems
     for (theory, number), items in groups.items():

@@ -78,11 +78,13 @@ def link_project(dest: Path) -> tuple[Path, int]:
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
 
     def project(d):
+        d["url"] = "https://site.example/a)[y](javascript:alert(17)"  # URL fields too
         d["description"] = block[0]
         d["overarching_contexts"][0]["description"] = block[1]
         d["substantive_theories"][0]["description"] = block[2]
 
     def version(d):
+        d["doi"] = "10.1234/x)[y](javascript:alert(18)"
         d["statement"] = block[3] + "\n\nA [cross-field link][elsewhere]."
         d["notes"] = "[elsewhere]: \x01javascript:alert(99)"
         for c in d["cmocs"]:

@@ -219,6 +219,7 @@ def test_each_layer_alone_drops_every_payload(tmp_path, cli):
     code, _, err = cli("export-markdown", str(tmp_path / "export"), "--dir", str(project),
                        "--review")
     assert code == 0, err
+    assert "theories/demo/v2.yaml:" in err and "is not shown as a link" in err
     run = build_site(tmp_path / "export", tmp_path / "plain", strict=False)
     assert run.returncode == 0, run.stderr
     assert addresses_that_run(tmp_path / "plain") == []

@@ -313,6 +313,8 @@ def cmd_export_markdown(args: argparse.Namespace) -> int:
         print(f"error: {out} is not empty - give a new folder", file=sys.stderr)
         return 1
     n = export_markdown(project, out, root / "mkdocs.yml", review=args.review)
+    for problem in problems.resolved():  # warnings (e.g. links shown as text)
+        print(problem.format(), file=sys.stderr)
     print(f"wrote {n} pages to {out}; build them with: mkdocs build -f {out / 'mkdocs.yml'}")
     return 0
 

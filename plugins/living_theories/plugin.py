@@ -116,9 +116,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             # Warnings fail `mkdocs build --strict` (e.g. a link the URL policy drops).
             self._reported = {p.code.partition(":")[2] for p in problems.warnings
                               if p.code.startswith("unsafe-link:")}
-            if problems or problems.warnings:
-                for problem in problems.resolved():
-                    (log.warning if problem.warning else log.error)(problem.format())
+            for problem in problems.resolved():
+                (log.warning if problem.warning else log.error)(problem.format())
             if problems:
                 n = len(problems.errors)
                 summary = f"{n} problem{'s' if n != 1 else ''} in the theory files (listed above)"

@@ -4,7 +4,8 @@ on_config  load and check the project (stop with every problem listed), register
            citations Markdown extension and the site's own assets
 on_files   add the generated pages (in memory, rendered when MkDocs reads them, in a build
            ahead on another core) and assets
-on_page_markdown  tell the citations extension which page it is rendering
+on_page_markdown  tell the citations extension which page it is rendering, and the URL
+           policy (links.py) whether it is a generated page
 """
 
 from __future__ import annotations

@@ -252,6 +252,8 @@ def cmd_import_cmocs(args: argparse.Namespace) -> int:
         return _fail(problems, "; nothing was written")
     for path in plan.files:
         print(f"wrote {path.relative_to(root) if path.is_relative_to(root) else path}")
+    for warning in plan.warnings:
+        print("warning: " + warning.format(str(source)), file=sys.stderr)
     print(f"imported {plan.cmocs} CMOC{'s' if plan.cmocs != 1 else ''}; the versions are "
           "drafts until you run 'living-theories release THEORY'")
     return 0
@@ -311,6 +313,8 @@ def cmd_export_markdown(args: argparse.Namespace) -> int:
         print(f"error: {out} is not empty - give a new folder", file=sys.stderr)
         return 1
     n = export_markdown(project, out, root / "mkdocs.yml", review=args.review)
+    for problem in problems.resolved():  # warnings (e.g. links shown as text)
+        print(problem.format(), file=sys.stderr)
     print(f"wrote {n} pages to {out}; build them with: mkdocs build -f {out / 'mkdocs.yml'}")
     return 0
 

@@ -18,6 +18,7 @@ import yaml
 
 from . import models as m
 from .graph import TheoryGraph
+from .spreadsheets import escape_cell, unescape_cell
 
 COLUMNS = ["round", "theory", "version", "cmoc", "cmoc_label", "cmoc_summary",
            "stakeholder_group", "agreement", "comments", "paraphrased"]
@@ -89,8 +90,9 @@ def feedback_template(graph: TheoryGraph, round_: m.Source) -> str:
         if version is None:
             continue
         for cmoc in version.cmocs:
-            writer.writerow([round_.id, ref.theory, ref.version, cmoc.id,
-                             cmoc.label or cmoc.title or "", summary_of(cmoc), "", "", "", ""])
+            writer.writerow([escape_cell(str(v)) for v in (
+                round_.id, ref.theory, ref.version, cmoc.id, cmoc.label or cmoc.title or "",
+                summary_of(cmoc), "", "", "", "")])
     return out.getvalue()
 
 
@@ -127,7 +129,7 @@ def read_feedback(text: str, graph: TheoryGraph, round_id: str,
     counts: dict[str, int] = {}
     groups = {g.lower(): g for g in round_.groups}
     for n, row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in row.items() if k}
+        row = {k: unescape_cell(v or "").strip() for k, v in row.items() if k}
         agreement, comment = row.get("agreement", "").lower(), row.get("comments", "")
         if not agreement and not comment:
             continue  # a CMOC nobody commented on
@@ -194,13 +196,21 @@ def comment_link(settings: dict[str, str], theory: str, version: int, cmoc: str,
     """A "Comment on this" address: a mailto with subject and body, or a form URL."""
     values = {"theory": theory, "version": str(version), "cmoc": cmoc, "round": round_id}
     if settings.get("form"):
-        return settings["form"].format(**{k: quote(v, safe="") for k, v in values.items()})
+        form = settings["form"]
+        for name, value in values.items():  # (other braces are the form's own business)
+            form = form.replace("{" + name + "}", quote(value, safe=""))
+        # Written into a Markdown link: spaces, brackets and parentheses percent-encoded.
+        return quote(form, safe=_URL_SAFE)
     if settings.get("mailto"):
         subject = f"Comment on {theory} version {version}, CMOC {cmoc}"
         body = (f"Round: {round_id}\nTheory: {theory}\nVersion: {version}\nCMOC: {cmoc}\n"
                 "Stakeholder group (not your name): \n\nMy comment:\n")
-        return (f"mailto:{settings['mailto']}?subject={quote(subject)}&body={quote(body)}")
+        return (f"mailto:{quote(settings['mailto'], safe='@')}?subject={quote(subject)}"
+                f"&body={quote(body)}")
     return None
+
+
+_URL_SAFE = "%:/?#@!$&'*+,;=~"  # RFC 3986 reserved characters but ( ) [ ], and '%' kept
 
 
 def import_feedback(csv_path: Path, graph: TheoryGraph, round_id: str,

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from . import links
 from . import models as m
 from .citations.bibtex import Bibliography
 from .citations.syntax import cited_keys
@@ -180,7 +181,7 @@ class _Checker:
             self.theory(theory)
         self.sources()
         self.evidence()
-        self.citations()
+        self.texts()
 
     def project(self) -> None:
         bib = self.g.bibliography.entries
@@ -438,15 +439,22 @@ class _Checker:
                     self.public_needs(where, sub + ("theory",), public,
                                       self.g.theories[target.theory], "theory", EVIDENCE)
 
-    def citations(self) -> None:
-        if self.bib_unreadable:
-            return
-        bib = self.g.bibliography.entries
+    def texts(self) -> None:
+        """Citations and links in every Markdown text, internal and draft ones included."""
+        bib = None if self.bib_unreadable else self.g.bibliography.entries
         for where, sub, text in markdown_texts(self.g):
-            for key in cited_keys(text):
-                if key not in bib:
-                    self.at(where, sub, f"the citation @{key} is not in references.bib",
-                            "add the reference to references.bib, or correct the key")
+            if bib is not None:
+                for key in cited_keys(text):
+                    if key not in bib:
+                        self.at(where, sub, f"the citation @{key} is not in references.bib",
+                                "add the reference to references.bib, or correct the key")
+            if links.may_link(text):
+                for url in links.unsafe(links.field_source(text)):
+                    file, base = where if where else ("?", ())
+                    self.problems.add(
+                        file, f"the link to '{links.shown(url)}' is not shown as a link: "
+                        f"{links.RULE}", "write a web address starting with https://",
+                        path=base + sub, warning=True, code=f"unsafe-link:{url}")
 
 
 def cited_evidence(version: m.Version) -> set[str]:
@@ -498,6 +506,8 @@ def iter_markdown(model: BaseModel, path: YamlPath = ()) -> Iterator[tuple[YamlP
 def markdown_texts(graph: TheoryGraph) -> Iterator[tuple[Any, YamlPath, str]]:
     """(where, path, text) for every Markdown text in the project."""
     project = graph.corpus.project
+    if project.description:
+        yield (str(graph.corpus.project_file), ()), ("description",), project.description
     for ctx in project.overarching_contexts:
         for sub, text in iter_markdown(ctx):
             yield ctx._where, sub, text

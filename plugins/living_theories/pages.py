@@ -2,8 +2,9 @@
 
 Every page is a Jinja2 template in `templates/pages/`. Text from YAML is escaped by default
 (see `text`): HTML and Markdown syntax in a title or quote is shown, never obeyed. Narrative
-fields go through `md`, which keeps Markdown and citations but escapes raw HTML and drops
-`javascript:` links. Links between pages are relative `.md` paths that MkDocs checks.
+fields go through `md`, which keeps Markdown and citations but escapes raw HTML and shows links
+the URL policy drops (links.py: only http, https, mailto, relative links and anchors) as
+text. Links between pages are relative `.md` paths that MkDocs checks.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import consultations
+from . import consultations, links
 from . import models as m
 from .citations.formatting import Citer
 from .citations.markdown import anchor as ref_anchor
@@ -114,7 +115,6 @@ _MD_SPECIALS = {c: f"&#{ord(c)};" for c in "\\`*_{}[]#|~^=!@$"}
 _MD_SPECIALS.update({"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"})
 _LINE_START = {c: f"&#{ord(c)};" for c in "-+.:0123456789"}
 _ESCAPE = str.maketrans(_MD_SPECIALS)
-_UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:", re.I)
 
 
 def text(value: Any) -> Markup:
@@ -140,11 +140,14 @@ def _text(value: str) -> Markup:
 
 def md(value: str | None) -> Markup:
     """A Markdown field: formatting and citations kept; raw HTML and attribute lists shown as
-    text; script links disarmed."""
+    text; a link the URL policy drops (links.py) shown as text, or if that cannot be done,
+    the whole field as plain text. validate reports such links at file:line."""
     if not value:
         return Markup("")
-    s = html.escape(value, quote=False).replace("{", "&#123;").replace("}", "&#125;")
-    s = _UNSAFE_LINK.sub("](#", s)
+    s = links.field_source(value)
+    if links.unsafe(s):
+        safe = links.disarmed(s)
+        return Markup(safe) if safe is not None else text(value)
     return Markup(s)
 
 
@@ -391,6 +394,11 @@ class Site:
         return [c for c in self.g.corpus.project.overarching_contexts
                 if c.visibility == m.Visibility.public.value]
 
+    @cached_property
+    def substantive_theories(self) -> list[m.SubstantiveTheory]:
+        return [s for s in self.g.corpus.project.substantive_theories
+                if s.visibility == m.Visibility.public.value]
+
     def evidence_on(self, cid: str, version: int | None = None
                     ) -> list[tuple[m.Evidence, m.BearsOn]]:
         """Published evidence on a CMOC; with `version`, only what bears on that version's
@@ -418,7 +426,10 @@ class Site:
 
     @cached_property
     def citing_pages(self) -> dict[str, list[tuple[str, str]]]:
-        """BibTeX key -> [(page path, page title)] of the pages that cite it."""
+        """BibTeX key -> [(page path, page title)] of the pages that cite it. Every record is
+        read through the same properties (`theories`, `versions`, `sources`, `evidence`,
+        `contexts`, `substantive_theories`) that choose what the pages show: a reference cited
+        only by an internal or draft record is never formatted, listed or indexed."""
         from .citations.syntax import cited_keys
         from .graph import iter_markdown
 
@@ -443,8 +454,9 @@ class Site:
             add(keys, source_path(source.id), self.source_name(source))
         ctx_keys = [k for c in self.contexts for _, t in iter_markdown(c) for k in cited_keys(t)]
         add(ctx_keys, CONTEXTS, "Overarching contexts")
-        for st in self.g.corpus.project.substantive_theories:
-            add(list(st.references), CONTEXTS, "Substantive theory")
+        for st in self.substantive_theories:
+            add(list(st.references) + [k for _, t in iter_markdown(st) for k in cited_keys(t)],
+                CONTEXTS, "Substantive theory")
         for path, (title, keys) in self.extra_citations.items():
             add(keys, path, title)
         return {k: sorted(v.items(), key=lambda kv: kv[1]) for k, v in out.items()}

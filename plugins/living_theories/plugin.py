@@ -4,7 +4,8 @@ on_config  load and check the project (stop with every problem listed), register
            citations Markdown extension and the site's own assets
 on_files   add the generated pages (in memory, rendered when MkDocs reads them, in a build
            ahead on another core) and assets
-on_page_markdown  tell the citations extension which page it is rendering
+on_page_markdown  tell the citations extension which page it is rendering, and the URL
+           policy (links.py) whether it is a generated page
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import ahead
+from . import ahead, links
 from .citations.formatting import Citer, StyleError
 from .citations.markdown import CitationsExtension
 from .citations.syntax import find_citations
 from .export import ASSET_DIR, ASSETS, NEEDED_EXTENSIONS, nav_paths
+from .links import LinkPolicyExtension
 from .pages import REFERENCES, Generated, Options, page_title, page_url, site_files
 from .pages import Page as GeneratedPage
 from .project import BIBLIOGRAPHY, Project, load_project
@@ -83,6 +85,11 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         # A build's pages, rendered ahead on another core (see ahead.py).
         self._to_render: list[tuple[str, Callable[[], str]]] = []
         self._ahead: ahead.Rendered | None = None
+        # The URL policy (links.py): generated pages, the page being converted if it is one,
+        # and the addresses the project's check already reported.
+        self._generated_paths: set[str] = set()
+        self._policing: str | None = None
+        self._reported: set[str] = set()
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup keeps this object across `mkdocs serve` rebuilds, so the
@@ -107,7 +114,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         signature = _signature(root, bib)
         if signature != self._signature or self.project is None:
             project, problems = load_project(root, bib)
-            for problem in problems.resolved():  # warnings too when all is valid
+            # Warnings fail `mkdocs build --strict` (e.g. a link the URL policy drops).
+            self._reported = {p.code.partition(":")[2] for p in problems.warnings
+                              if p.code.startswith("unsafe-link:")}
+            for problem in problems.resolved():
                 (log.warning if problem.warning else log.error)(problem.format())
             if problems:
                 n = len(problems.errors)
@@ -132,6 +142,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
 
     def _configure(self, config: MkDocsConfig, root: Path, bib: Path) -> MkDocsConfig:
         self.extension = CitationsExtension(self.citer, bibliography_page=REFERENCES)
+        # The URL policy's last line on generated pages (md() already shows a dropped link
+        # as text; validate reported it at file:line): whatever else made a link, it goes.
+        config.markdown_extensions.append(LinkPolicyExtension(
+            self._dropped, lambda: self._policing is not None))
         for name in NEEDED_EXTENSIONS:
             if name not in config.markdown_extensions:
                 config.markdown_extensions.append(name)
@@ -196,9 +210,14 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         project_meta = self.project.graph.corpus.project
         comments = {k: v for k, v in (("mailto", self.config.feedback_mailto),
                                       ("form", self.config.feedback_form)) if v}
+        if "form" in comments and not _web_address("feedback_form", comments["form"]):
+            del comments["form"]
+        base_url = project_meta.url or config.site_url or None
+        if base_url and not _web_address("site_url", base_url):
+            base_url = None
         options = Options(include_drafts=self.review, comments=comments,
                           home=files.get_file_from_path("index.md") is None,
-                          base_url=project_meta.url or config.site_url or None)
+                          base_url=base_url)
         # Pages are reused only if nothing else they are made from changed (the citation
         # style formats cite boxes and the bibliography; the site name is in CITATION.cff).
         settings = (options, extra, self.citer, config.site_name)
@@ -213,6 +232,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self._generated, self._made_from = generated, (self.project, settings)
         pages, downloads = generated.pages, generated.downloads
         self.canonical = {}
+        self._generated_paths = {page.path for page in pages}
         listed = nav_paths(config.nav) if config.nav else None
         for page in pages:
             if page.canonical:
@@ -269,7 +289,14 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         if self.extension is not None:
             self.extension.current_page = page.file.src_uri
             self.extension.current_text = markdown
+        self._policing = page.file.src_uri if page.file.src_uri in self._generated_paths \
+            else None
         return markdown
+
+    def _dropped(self, url: str) -> None:
+        if url not in self._reported:  # else validate's warning at file:line said it
+            log.warning(f"{self._policing}: the link to '{links.shown(url)}' was removed: "
+                        f"{links.RULE}")
 
     @property
     def review(self) -> bool:
@@ -322,6 +349,15 @@ class RenderedFile(File):
     def content_bytes(self, value: bytes) -> None:
         self.render = None
         File.content_bytes.fset(self, value)
+
+
+def _web_address(setting: str, url: str) -> bool:
+    """An address the site links to from its settings: http or https only."""
+    if links.allowed(url) and links.browser_url(url).lower().startswith(("http://", "https://")):
+        return True
+    log.warning(f"mkdocs.yml: {setting}: '{links.shown(url)}' is not used - write a web address "
+                "starting with https://")
+    return False
 
 
 def _settle() -> None:

@@ -21,6 +21,7 @@ import yaml
 
 from . import models as m
 from .graph import TheoryGraph
+from .links import RULE, field_source, shown, unsafe
 
 TEMPLATE_CSV = Path(__file__).parent / "templates" / "cmoc-table.csv"
 COLUMNS = ["theory", "version", "cmoc_id", "label", "title", "context", "mechanism_resource",
@@ -62,6 +63,31 @@ class Plan:
 
     files: dict[Path, str] = field(default_factory=dict)
     cmocs: int = 0
+    # Cells imported as they are, with a link the site will not show (see links.py).
+    warnings: list[CellProblem] = field(default_factory=list)
+
+
+# --- Cells that cannot carry formulas out (OWASP "CSV injection") ---------------------------
+#
+# A cell that begins with = + - @ tab or CR is a formula to Excel, LibreOffice and Google
+# Sheets. In .xlsx every cell is written as a text cell, and a risky one also gets Excel's
+# "quote prefix" style (what typing a leading apostrophe does): it stays text even when edited;
+# its value is unchanged. CSV has no cell types, so there a risky cell is written with a
+# leading apostrophe - and so is a cell that itself begins with an apostrophe, so that reading
+# back is unambiguous: `unescape_cell` removes a leading apostrophe only when the next
+# character is one of these, which is exactly when `escape_cell` added it.
+FORMULA_START = frozenset("=+-@\t\r")
+_ESCAPED_START = FORMULA_START | {"'"}
+
+
+def escape_cell(value: str) -> str:
+    """A CSV cell's text that no spreadsheet program reads as a formula."""
+    return "'" + value if value[:1] in _ESCAPED_START else value
+
+
+def unescape_cell(value: str) -> str:
+    """The text `escape_cell` was given (CSV files only: .xlsx cells are typed)."""
+    return value[1:] if value[:1] == "'" and value[1:2] in _ESCAPED_START else value
 
 
 def _normalise(name: Any) -> str:
@@ -153,8 +179,9 @@ def read_rows(path: Path) -> tuple[list[Row], list[CellProblem]]:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("cp1252", errors="replace")  # Excel's CSV on Windows
-        tables.append(("", list(csv.reader(io.StringIO(text), delimiter=_delimiter(text))),
-                       {}))
+        table = [[unescape_cell(v) for v in row]
+                 for row in csv.reader(io.StringIO(text), delimiter=_delimiter(text))]
+        tables.append(("", table, {}))
     else:
         return [], [CellProblem("", 0, "", f"'{path.suffix}' files cannot be read",
                                 "use an Excel workbook (.xlsx) or a CSV file")]
@@ -202,6 +229,7 @@ def plan_import(rows: list[Row], graph: TheoryGraph, root: Path,
                 locked: set[tuple[str, int]]) -> tuple[Plan, list[CellProblem]]:
     """Check every row and work out the version files to write."""
     problems: list[CellProblem] = []
+    link_warnings: list[CellProblem] = []
     groups: dict[tuple[str, int], list[tuple[Row, dict[str, Any]]]] = {}
     seen: dict[tuple[str, int, str], int] = {}
     for row in rows:
@@ -241,6 +269,11 @@ def plan_import(rows: list[Row], graph: TheoryGraph, root: Path,
         for column, name in ELEMENT_COLUMNS.items():
             if _lines(c.get(column, "")):
                 cmoc[name] = [_element(line, name) for line in _lines(c[column])]
+                for url in (u for line in _lines(c[column]) for u in unsafe(field_source(line))):
+                    link_warnings.append(CellProblem(
+                        row.sheet, row.number, column, f"the link to '{shown(url)}' will not "
+                        f"be shown as a link: {RULE}", "write a web address starting with "
+                        "https://"))
         if not any(k in cmoc for k in ("label", "title", *ELEMENT_COLUMNS.values())):
             bad("context", "the row has no context, mechanism or outcome",
                 "fill in at least one of them, or delete the row")
@@ -262,7 +295,7 @@ def plan_import(rows: list[Row], graph: TheoryGraph, root: Path,
             cmoc["evidence"] = evidence
         if number is not None:
             groups.setdefault((theory, number), []).append((row, cmoc))
-    plan = Plan()
+    plan = Plan(warnings=link_warnings)
     if problems:
         return plan, problems
     for (theory, number), items in groups.items():
@@ -336,6 +369,11 @@ def write_table(path: Path, rows: list[list[str]]) -> None:
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append(row)
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):  # text, never a formula (openpyxl's guess)
+                    cell.data_type = "s"
+                    cell.quotePrefix = cell.value[:1] in FORMULA_START
         for col, width in zip("ABCDEFGHIJKL", (16, 8, 22, 10, 24, 40, 40, 40, 40, 10, 12, 24),
                               strict=True):
             sheet.column_dimensions[col].width = width
@@ -348,7 +386,7 @@ def write_table(path: Path, rows: list[list[str]]) -> None:
         with path.open("w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(COLUMNS)
-            writer.writerows(rows)
+            writer.writerows([escape_cell(v) for v in row] for row in rows)
 
 
 def template_rows() -> list[list[str]]:

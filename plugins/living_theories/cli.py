@@ -18,10 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__
+from . import __version__, snapshots
+from . import models as m
 from .problems import Problems
 from .project import Project, load_project
-from .releases import content_hash
+from .releases import content_hash, version_key
 
 EPILOG = "Run 'living-theories COMMAND --help' for more about one command."
 
@@ -132,11 +133,69 @@ def cmd_release(args: argparse.Namespace) -> int:
             project.lock.record(version, theory, project.graph.corpus.project,
                                 project.bibliography)
             released.append(version)
+    # A version released before snapshots existed gets one now, of what its pages show today.
+    older = [v for v in theory.versions if v not in released and v.status == "released"
+             and not project.lock.versions[version_key(theory.id, v.number)].get("snapshot")]
+    for version in released + older:
+        _write_snapshot(project, theory, version)
     project.lock.save()
     for version in released:
         print(f"released {theory.id} version {version.number} "
               f"({version.date or 'undated'}): it is now frozen and can be cited "
               f"(content hash {content_hash(version)})")
+    for version in older:
+        print(f"took a snapshot of {theory.id} version {version.number} (released before "
+              "snapshots existed): what its pages show is now frozen too")
+    return 0
+
+
+def _write_snapshot(project: Project, theory: m.Theory, version: m.Version,
+                    corrections: list[dict[str, str]] | None = None) -> None:
+    """Write a released version's snapshot and keep its hash in the lock (saved by the caller)."""
+    entry = project.lock.versions[version_key(theory.id, version.number)]
+    data = snapshots.take(project.graph, theory, version, project.graph.corpus.project.url,
+                          entry["hash"], corrections)
+    text = snapshots.dumps(data)
+    path = snapshots.path_of(project.root, theory.id, version.number)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write(path, text)
+    entry["snapshot"] = snapshots.digest(text)
+    if corrections:
+        entry["corrections"] = corrections
+
+
+def cmd_correct(args: argparse.Namespace) -> int:
+    """A dated correction of a released version: the only way to change one."""
+    if (code := _no_folder(args.dir)) is not None:
+        return code
+    reason = " ".join(args.reason.split())
+    if not reason:
+        print("error: say why the released version is corrected: --reason \"...\"",
+              file=sys.stderr)
+        return 1
+    root = Path(args.dir)
+    project, problems = load_project(root)
+    theory = project.graph.theories.get(args.theory)
+    version = project.graph.version(args.theory, args.number) if theory else None
+    key = version_key(args.theory, args.number)
+    if version is None or key not in project.lock.versions:
+        print(f"error: version {args.number} of '{args.theory}' is not a released version "
+              "(only released versions are corrected; edit a draft directly)", file=sys.stderr)
+        return 1
+    # What the correction is for: the version's own file, its evidence and their sources.
+    mine = (f"version {args.number} of '{args.theory}'", f"released version {args.number} of "
+            f"'{args.theory}'")
+    problems.items = [p for p in problems.items if not any(s in p.message for s in mine)]
+    if problems:
+        return _fail(problems, "; nothing was corrected")
+    entry = project.lock.versions[key]
+    entry["hash"] = content_hash(version)
+    old = project.snapshots.get((theory.id, version.number))
+    corrections = (old.corrections if old else []) + [snapshots.correction(reason)]
+    _write_snapshot(project, theory, version, corrections)
+    project.lock.save()
+    print(f"corrected {theory.id} version {version.number} on {corrections[-1]['date']}: "
+          f"{reason} (content hash {entry['hash']}); its page and citation say so")
     return 0
 
 
@@ -393,6 +452,16 @@ def build_parser() -> argparse.ArgumentParser:
             "date, and lock them (in living-theories.lock) so that they can never change and can "
             "be cited. Refused, with the problems listed, if the files do not pass 'validate'.")
     p.add_argument("theory", help="the theory's id (its folder name under theories/)")
+    p.add_argument("--dir", default=".", help="the project folder (default: here)")
+
+    p = add("correct", cmd_correct, "record a dated correction of a released version",
+            "Correct a released version, e.g. a transcription error in a quote: edit its file "
+            "(or its evidence), then run this with the reason. The correction is dated and "
+            "shown on the version's page and in its citation; nothing else may change a "
+            "released version.")
+    p.add_argument("theory", help="the theory's id (its folder name under theories/)")
+    p.add_argument("number", type=int, help="the released version's number, e.g. 2")
+    p.add_argument("--reason", required=True, help="why, in a sentence readers will see")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
 
     p = add("import-feedback", cmd_import_feedback,

@@ -402,9 +402,20 @@ class Site:
     def evidence_on(self, cid: str, version: int | None = None
                     ) -> list[tuple[m.Evidence, m.BearsOn]]:
         """Published evidence on a CMOC; with `version`, only what bears on that version's
-        CMOC (evidence that names another version tested that version's wording)."""
+        CMOC (evidence that names another version tested that version's wording), and for a
+        released version only what it showed at release (its snapshot)."""
+        frozen = None
+        if version is not None and cid in self.g.cmocs:
+            snap = self.project.snapshots.get((self.g.cmocs[cid][0].theory.id, version))
+            frozen = snap.evidence_ids if snap else None
         return [(e, b) for e, b in self.g.evidence_on_cmoc.get(cid, []) if e.id in self.evidence
-                and (version is None or b.version in (None, version))]
+                and (version is None or b.version in (None, version))
+                and (frozen is None or e.id in frozen)]
+
+    def corrections(self, theory: m.Theory, version: m.Version) -> list[dict[str, str]]:
+        """Dated corrections of a released version (`living-theories correct`)."""
+        snap = self.project.snapshots.get((theory.id, version.number))
+        return snap.corrections if snap else []
 
     def by_aspect_and_role(self, items: list[tuple[m.Evidence, m.BearsOn]]
                            ) -> list[tuple[str, list[tuple[str, list[Any]]]]]:
@@ -485,10 +496,15 @@ class Site:
                     "publisher": was.get("publisher"), "title": was.get("project_title")}))
 
     def citation_item(self, theory: m.Theory, version: m.Version) -> dict[str, Any]:
+        corrections = self.corrections(theory, version)
         theory, project = self.as_released(theory, version)
-        return csl_item(project, theory, version,
+        item = csl_item(project, theory, version,
                         self.url(version_path(theory.id, version.number)),
                         self.project.lock.hash_of(theory.id, version.number))
+        if corrections:  # a corrected version is cited as corrected
+            item["note"] = "; ".join([item.get("note", "")] + [
+                f"Corrected on {c['date']}: {c['reason']}" for c in corrections]).strip("; ")
+        return item
 
     def cite(self, theory: m.Theory, version: m.Version, page: str,
              citer: Citer | None) -> dict[str, Any] | None:

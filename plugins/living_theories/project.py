@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ahead, loading
@@ -19,6 +19,9 @@ from .citations.bibtex import Bibliography
 from .graph import TheoryGraph, build, check
 from .problems import Problems
 from .releases import Lock, check_frozen, load_lock
+from .snapshots import Snapshot
+from .snapshots import check as check_snapshots
+from .snapshots import load as load_snapshots
 
 BIBLIOGRAPHY = "references.bib"
 CACHE = Path(".cache") / "living-theories"  # kept out of git by the project's .gitignore
@@ -29,6 +32,8 @@ class Project:
     root: Path
     graph: TheoryGraph
     lock: Lock
+    # Released versions' snapshots by (theory id, version number); see snapshots.py.
+    snapshots: dict[tuple[str, int], Snapshot] = field(default_factory=dict)
 
     @property
     def bibliography(self) -> Bibliography:
@@ -86,7 +91,9 @@ def _load_project(root: Path, bibliography: Path | None) -> tuple[Project, Probl
     cache.save()
     graph = build(corpus, bib)
     lock = load_lock(root, problems)
+    snapshots = load_snapshots(root, lock.versions, problems)
     if not problems.unreadable:  # otherwise every missing record would be reported too
         check(graph, problems)
         check_frozen(corpus.theories, lock, problems, bib)
-    return Project(root, graph, lock), problems
+        check_snapshots(graph, snapshots, problems)
+    return Project(root, graph, lock, snapshots), problems

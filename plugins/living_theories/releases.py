@@ -103,16 +103,41 @@ class Lock:
         }
 
     def save(self) -> None:
-        data = {"comment": _HEADER, "versions": dict(sorted(self.versions.items()))}
+        data = {"comment": _HEADER, "seal": seal(self.versions),
+                "versions": dict(sorted(self.versions.items()))}
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(self.path)  # never a half-written lock file
 
 
+def seal(versions: dict[str, Any]) -> str:
+    """A hash over the lock's entries: an entry edited, re-hashed or deleted by hand no longer
+    matches it (the lock protects itself; the tool writes it with every release)."""
+    text = json.dumps(versions, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_lock_sealed(lock: Lock, sealed: str | None, problems: Problems) -> None:
+    snapshotted = any(isinstance(e, dict) and e.get("snapshot") for e in lock.versions.values())
+    orphans = sorted(p for p in (lock.path.parent / "releases").glob("*/v*.json")
+                     if f"{p.parent.name}/{p.stem}" not in lock.versions)
+    if (sealed or snapshotted) and sealed != seal(lock.versions):
+        problems.add(lock.path, "living-theories.lock was edited by hand: its entries no longer "
+                     "match its seal", "restore it from version control (git checkout "
+                     "living-theories.lock); only 'living-theories release' and 'living-theories "
+                     "correct' may change it")
+    for orphan in orphans:
+        problems.add(orphan, f"version {orphan.stem[1:]} of '{orphan.parent.name}' was released "
+                     "(this is its snapshot), but living-theories.lock has no entry for it",
+                     "restore living-theories.lock from version control (git checkout "
+                     "living-theories.lock): a released version cannot be un-released")
+
+
 def load_lock(root: Path, problems: Problems) -> Lock:
     lock = Lock(root / LOCK_NAME)
     if not lock.path.exists():
+        check_lock_sealed(lock, None, problems)  # a deleted lock leaves snapshots behind
         return lock
     try:
         data = json.loads(lock.path.read_text(encoding="utf-8"))
@@ -128,6 +153,8 @@ def load_lock(root: Path, problems: Problems) -> Lock:
                      "it is written by the tool, not by hand", line=line)
         return lock
     lock.versions = versions
+    check_lock_sealed(lock, data.get("seal") if isinstance(data.get("seal"), str) else None,
+                      problems)
     return lock
 
 
@@ -195,8 +222,16 @@ def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems,
     for key in sorted(set(lock.versions) - seen):
         theory_id, _, number = key.partition("/")
         folder = lock.path.parent / "theories" / theory_id
-        if any((folder / f"{number}{ext}").exists() for ext in (".yaml", ".yml")):
+        present = [folder / f"{number}{ext}" for ext in (".yaml", ".yml")
+                   if (folder / f"{number}{ext}").exists()]
+        if present and any(p.file == problems.display(present[0]) for p in problems.items):
             continue  # present but failed validation: already reported
+        if present:
+            problems.add(present[0], f"version {number[1:]} of '{theory_id}' was released, but "
+                         "its file is empty or holds no version", "released versions must "
+                         "never change: put the file back (from your backup, or with git "
+                         "checkout)", line=1)
+            continue
         problems.add(folder / f"{number}.yaml", f"version {number[1:]} of '{theory_id}' was "
                      "released, but its file is missing",
                      "released versions must never disappear: put the file back (from your "

@@ -182,10 +182,11 @@ def cmd_correct(args: argparse.Namespace) -> int:
         print(f"error: version {args.number} of '{args.theory}' is not a released version "
               "(only released versions are corrected; edit a draft directly)", file=sys.stderr)
         return 1
-    # What the correction is for: the version's own file, its evidence and their sources.
-    mine = (f"version {args.number} of '{args.theory}'", f"released version {args.number} of "
-            f"'{args.theory}'")
-    problems.items = [p for p in problems.items if not any(s in p.message for s in mine)]
+    # What a correction is for: the version's own file, and evidence or sources shown by
+    # released versions (each is corrected on its own; validate lists those still to do).
+    mine = f"version {args.number} of '{args.theory}' was released and is frozen"
+    problems.items = [p for p in problems.items
+                      if mine not in p.message and not p.code.startswith("frozen:")]
     if problems:
         return _fail(problems, "; nothing was corrected")
     entry = project.lock.versions[key]

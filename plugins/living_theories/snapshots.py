@@ -164,9 +164,14 @@ def check(graph: TheoryGraph, snapshots: dict[tuple[str, int], Snapshot],
                 where = ev._where or (snap.path, ())
                 key = changed[0]
                 yaml_key = {"sources": "source" if ev.source else "sources"}.get(key, key)
+                if key == "sources" and ev.source:  # one source: point at the changed line
+                    was, now_ref = (shown.get("sources") or [{}])[0], now["sources"][0]
+                    yaml_key = next((k for k in ("source", "locator", "cited_as")
+                                     if was.get(k) != now_ref.get(k)), "source")
                 problems.add(where[0], f"the evidence '{eid}' is shown by released version "
                              f"{number} of '{theory_id}', but its {', '.join(changed)} "
-                             "changed since release", fix, path=where[1] + (yaml_key,))
+                             "changed since release", fix, path=where[1] + (yaml_key,),
+                             code=f"frozen:{theory_id}/v{number}")
         for sid, shown in sorted(snap.data.get("sources", {}).items()):
             source = corpus.sources.get(sid)
             if source is None:
@@ -177,7 +182,8 @@ def check(graph: TheoryGraph, snapshots: dict[tuple[str, int], Snapshot],
                 problems.add(source._where[0], f"the source '{sid}' is shown by released "
                              f"version {number} of '{theory_id}', but its "
                              f"{', '.join(changed)} changed since release", fix,
-                             path=source._where[1] + (changed[0],))
+                             path=source._where[1] + (changed[0],),
+                             code=f"frozen:{theory_id}/v{number}")
 
 
 def correction(reason: str) -> dict[str, str]:

@@ -111,7 +111,11 @@ def cmd_release(args: argparse.Namespace) -> int:
     drafts = [v for v in theory.versions if v.status == "draft"]
     pending = [v for v in theory.versions if v.status == "released"
                and project.lock.hash_of(theory.id, v.number) is None]
-    if not drafts and not pending:
+    unsnapshotted = [v for v in theory.versions if v.status == "released"
+                     and project.lock.hash_of(theory.id, v.number) is not None
+                     and not project.lock.versions[version_key(theory.id, v.number)]
+                     .get("snapshot")]
+    if not drafts and not pending and not unsnapshotted:
         print(f"nothing to release: every version of '{theory.id}' is already released "
               f"(add v{len(theory.versions) + 1}.yaml with 'status: draft' for a new one)")
         return 0

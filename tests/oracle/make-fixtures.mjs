@@ -43,6 +43,10 @@ const BIBS = [
   ["probe", join(here, "probe.bib"), null],
 ];
 
+// citation-js keeps biblatex's type keys as the genre ("techreport", "phdthesis"), which
+// citeproc-js then prints as such; biblatex prints its English strings for them, as here.
+const TYPE_STRINGS = { techreport: "Technical report", phdthesis: "PhD thesis", mathesis: "Master's thesis" };
+
 function engine(items, styleFile, lang) {
   const sys = {
     retrieveLocale: (l) => {
@@ -100,9 +104,13 @@ function cases(keys) {
 
 mkdirSync(out, { recursive: true });
 for (const [bibName, bibPath, sitePath] of BIBS) {
-  const data = new Cite(readFileSync(bibPath, "utf8")).data;
+  // (without _graph: the whole .bib text, kept by citation-js on every item)
+  const data = new Cite(readFileSync(bibPath, "utf8")).data.map(({ _graph, ...item }) => (
+    item.genre in TYPE_STRINGS ? { ...item, genre: TYPE_STRINGS[item.genre] } : item));
   const items = Object.fromEntries(data.map((it) => [it.id, it]));
   const keys = data.map((it) => it.id);
+  // citation-js's CSL-JSON, for comparing the plugin's BibTeX conversion field by field.
+  writeFileSync(join(out, `${bibName}-csl.json`), JSON.stringify(data, null, 1) + "\n");
   for (const [styleName, styleFile, lang] of STYLES) {
     const eng = engine(items, styleFile, lang);
     eng.updateItems(keys);  // every entry cited, in the .bib's order

@@ -22,28 +22,14 @@ if TYPE_CHECKING:
     from citeproc import Citation as CslCitation
     from citeproc import CitationItem, CitationStylesBibliography, CitationStylesStyle
 
-from .bibtex import Bibliography, Name, Reference
+from .bibtex import Bibliography
+from .csl import csl_item, escape_item
 from .syntax import Cite
 
 DEFAULT_STYLE = "harvard-cite-them-right"
 # Common names for styles whose CSL file has another name.
 ALIASES = {"harvard": "harvard-cite-them-right", "vancouver": "nlm-citation-sequence-brackets"}
 
-CSL_TYPES = {
-    "article": "article-journal", "book": "book", "inbook": "chapter",
-    "incollection": "chapter", "inproceedings": "paper-conference",
-    "conference": "paper-conference", "techreport": "report", "report": "report",
-    "phdthesis": "thesis", "mastersthesis": "thesis", "thesis": "thesis", "online": "webpage",
-    "misc": "document", "manual": "report", "unpublished": "manuscript",
-}
-TEXT_FIELDS = {
-    "title": "title", "journaltitle": "container-title", "journal": "container-title",
-    "booktitle": "container-title", "volume": "volume", "number": "issue", "pages": "page",
-    "publisher": "publisher", "institution": "publisher", "organization": "publisher",
-    "school": "publisher", "address": "publisher-place", "location": "publisher-place",
-    "edition": "edition", "note": "note", "doi": "DOI", "url": "URL", "isbn": "ISBN",
-    "series": "collection-title",
-}
 LOCATOR_TERMS = [
     (r"pp?\.?", "page"), (r"chaps?\.?|chapters?", "chapter"), (r"secs?\.?|sections?", "section"),
     (r"paras?\.?|¶", "paragraph"), (r"figs?\.?|figures?", "figure"), (r"ll?\.?|lines?", "line"),
@@ -52,6 +38,10 @@ LOCATOR_TERMS = [
 
 
 class StyleError(ValueError):
+    pass
+
+
+class LocaleError(StyleError):
     pass
 
 
@@ -96,69 +86,38 @@ def style_path(style: str, base: Path | None = None) -> Path:
 # citeproc-py is imported only when something is to be formatted: a build whose citations
 # are all in the cache (see `Citer`) does without it.
 @lru_cache(maxsize=8)
-def _style(path: Path) -> CitationStylesStyle:
+def _style(path: Path, locale: str) -> CitationStylesStyle:
     from citeproc import CitationStylesStyle
 
     _memoise_style_lookups()
     try:
-        return CitationStylesStyle(str(path), validate=False)
+        return CitationStylesStyle(str(path), locale=locale, validate=False)
     except Exception as exc:  # lxml's XMLSyntaxError, or a file that is not a CSL style
         raise StyleError(f"the CSL file '{path.name}' cannot be read ({exc}); check that it "
                          "is a complete .csl file") from exc
 
 
-def _names(names: list[Name]) -> list[dict[str, str]]:
-    out = []
-    for n in names:
-        if n.literal or not n.given:
-            out.append({"literal": html.escape(n.family)} if n.literal else
-                       {"family": html.escape(n.family)})
-        else:
-            item = {"family": html.escape(n.family), "given": html.escape(n.given)}
-            if n.particle:
-                item["non-dropping-particle"] = html.escape(n.particle)
-            if n.suffix:
-                item["suffix"] = html.escape(n.suffix)
-            out.append(item)
-    return out
+@lru_cache(maxsize=8)
+def _default_locale(path: Path) -> str | None:
+    """The style's own `default-locale` (read without parsing the whole style)."""
+    head = path.read_bytes()[:4096].decode("utf-8", "replace")
+    match = re.search(r"<style\b[^>]*\bdefault-locale=[\"']([^\"']+)", head)
+    return match.group(1) if match else None
 
 
-def csl_item(ref: Reference) -> dict[str, Any]:
-    """A BibTeX entry as CSL-JSON, every value HTML-escaped."""
-    item: dict[str, Any] = {"id": ref.key.lower(), "type": CSL_TYPES.get(ref.type, "document")}
-    if ref.type == "misc" and "url" in ref.raw:
-        item["type"] = "webpage"
-    for bib_field, csl_field in TEXT_FIELDS.items():
-        if csl_field in item:
-            continue
-        value = ref.field(bib_field)
-        if value:
-            if csl_field == "page":
-                value = value.replace("\u2013", "-")
-            item[csl_field] = html.escape(value, quote=False)
-    for role in ("author", "editor"):
-        names = ref.names(role)
-        if names:
-            item[role] = _names(names)
-    year = ref.field("year") or (ref.field("date") or "")[:4]
-    if year and year[:4].isdigit():
-        parts = [int(year[:4])]
-        month = ref.field("month")
-        if month and month.isdigit():
-            parts.append(int(month))
-        item["issued"] = {"date-parts": [parts]}
-    return item
+def resolve_locale(style: Path, locale: str | None = None, language: str | None = None) -> str:
+    """The CSL locale to format in: the `csl_locale` option, else the style's own
+    `default-locale`, else the site's language (Material's `theme.language`), else en-US.
+    A bare language ("en", "de") becomes its primary dialect (en-US, de-DE), as in CSL."""
+    from citeproc import LOCALES_PATH, PRIMARY_DIALECTS
 
-
-def _escape_item(item: dict[str, Any]) -> dict[str, Any]:
-    """HTML-escape every string in a CSL-JSON item (citeproc-py's output does not)."""
-    if isinstance(item, str):
-        return html.escape(item, quote=False)
-    if isinstance(item, list):
-        return [_escape_item(v) for v in item]
-    if isinstance(item, dict):
-        return {k: (v if k == "id" else _escape_item(v)) for k, v in item.items()}
-    return item
+    chosen = (locale or _default_locale(style) or language or "en-US").strip()
+    chosen = PRIMARY_DIALECTS.get(chosen, chosen)
+    if not (Path(LOCALES_PATH) / f"locales-{chosen}.xml").exists():
+        known = sorted(p.name[8:-4] for p in Path(LOCALES_PATH).glob("locales-*.xml"))
+        raise LocaleError(f"there is no CSL locale '{chosen}' - use one of "
+                         f"{', '.join(known[:12])}, ... (e.g. en-GB, en-US, de-DE)")
+    return chosen
 
 
 @lru_cache(maxsize=1)
@@ -200,12 +159,17 @@ class Citer:
     """Formats a page's citations (together, so numbering and disambiguation are right)."""
 
     def __init__(self, bibliography: Bibliography, style: str = DEFAULT_STYLE,
-                 base: Path | None = None, cache_dir: Path | None = None):
+                 base: Path | None = None, cache_dir: Path | None = None,
+                 locale: str | None = None, language: str | None = None):
         self.bibliography = bibliography
         self.style_name = style
         self._style_path = style_path(style, base)
+        # Without a locale citeproc-py formats every style in US English: a British style
+        # such as Harvard then gets double quotes and "eds." (see resolve_locale).
+        self.locale = resolve_locale(self._style_path, locale, language)
+        self.locale_asked = (locale, language)
         if style.endswith(".csl"):
-            _style(self._style_path)  # a file of the project's own: any problem shows now
+            _style(self._style_path, self.locale)  # the project's own file: problems show now
         # Formatting is the costliest step of a big site: results are kept on disk, keyed by
         # the style and the content of every cited entry, so an unchanged bibliography is
         # formatted once, not once per build.
@@ -223,7 +187,7 @@ class Citer:
 
     @property
     def style(self) -> CitationStylesStyle:
-        return _style(self._style_path)
+        return _style(self._style_path, self.locale)
 
     @cached_property
     def numeric(self) -> bool:
@@ -289,7 +253,7 @@ class Citer:
             return False
         from .. import __version__
 
-        digest = hashlib.sha256(f"{__version__} {_citeproc_version()}".encode())
+        digest = hashlib.sha256(f"{__version__} {_citeproc_version()} {self.locale}".encode())
         digest.update(self._style_path.read_bytes())
         for key in self._keys:
             digest.update(repr((key, sorted(self.bibliography[key].raw.items()))).encode())
@@ -361,7 +325,7 @@ class Citer:
         from citeproc import CitationItem, CitationStylesBibliography, formatter
         from citeproc.source.json import CiteProcJSON
 
-        escaped = _escape_item(item)
+        escaped = escape_item(item)
         bib = CitationStylesBibliography(self.style, CiteProcJSON([escaped]), formatter.html)
         bib.register(CslCitation([CitationItem(escaped["id"])]))
         (entry,) = bib.bibliography()

@@ -13,6 +13,7 @@ import html
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from citeproc import Citation as CslCitation
     from citeproc import CitationItem, CitationStylesBibliography, CitationStylesStyle
 
+from . import citeproc_fixes as fixes
 from .bibtex import Bibliography
 from .csl import csl_item, escape_item
 from .syntax import Cite
@@ -90,6 +92,7 @@ def _style(path: Path, locale: str) -> CitationStylesStyle:
     from citeproc import CitationStylesStyle
 
     _memoise_style_lookups()
+    fixes.apply()
     try:
         return CitationStylesStyle(str(path), locale=locale, validate=False)
     except Exception as exc:  # lxml's XMLSyntaxError, or a file that is not a CSL style
@@ -197,8 +200,15 @@ class Citer:
 
     def item(self, key: str) -> dict[str, Any]:
         if key not in self._items:
-            self._items[key] = csl_item(self.bibliography[key])
+            self._items[key] = fixes.mark_item(csl_item(self.bibliography[key]))
         return self._items[key]
+
+    @cached_property
+    def _finish(self) -> Callable[[str], str]:
+        """What every formatted text goes through: quote marks in fields as the locale's
+        quotes, and no doubled punctuation (see citeproc_fixes)."""
+        terms = fixes.quote_terms(self.style.root)
+        return lambda text: fixes.tidy(str(fixes.requote(text, terms, inside=False)))
 
     def format(self, groups: list[tuple[tuple[Cite, ...], bool]]) -> Formatted:
         """Format citation groups ((cites, in_text), ...) of one page, and its reference list.
@@ -229,7 +239,8 @@ class Citer:
         by_id = {k.lower(): k for k in keys}
         bib = self._global_bibliography()
         self._entries = {
-            by_id.get(item.key, item.key): re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text))
+            by_id.get(item.key, item.key):
+                self._finish(re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text)))
             for item, text in zip(bib.items, bib.bibliography(), strict=True)
         }
         self._order = {key: i for i, key in enumerate(self._entries)}
@@ -246,6 +257,7 @@ class Citer:
             for key in self._keys:
                 self._global.register(CslCitation([CitationItem(key.lower())]))
             self._global.sort()  # the style's order: alphabetical (Harvard), first cite (Vancouver)
+            fixes.disambiguate(self._global, [k.lower() for k in self._keys])
         return self._global
 
     def _load_cache(self) -> bool:
@@ -305,8 +317,6 @@ class Citer:
                 items = [self._citation_item(c) for c in cites if c.key in self.bibliography]
                 csl = CslCitation(items) if items else None
                 bib = self._global_bibliography()
-                if csl is not None:
-                    bib.register(csl)  # every key is there already: the order is unchanged
                 self._group_cache[key] = self._render(cites, in_text, csl, bib)
             texts.append(self._group_cache[key])
         keys = sorted(set(wanted), key=self._order.__getitem__)
@@ -325,37 +335,60 @@ class Citer:
         from citeproc import CitationItem, CitationStylesBibliography, formatter
         from citeproc.source.json import CiteProcJSON
 
-        escaped = escape_item(item)
+        escaped = fixes.mark_item(escape_item(item))
         bib = CitationStylesBibliography(self.style, CiteProcJSON([escaped]), formatter.html)
         bib.register(CslCitation([CitationItem(escaped["id"])]))
         (entry,) = bib.bibliography()
-        return re.sub(r"^(\[?\d+[.\]])\s*", "", str(entry))  # no number for a lone entry
+        return self._finish(re.sub(r"^(\[?\d+[.\]])\s*", "", str(entry)))  # no number alone
 
     @staticmethod
-    def _citation_item(cite: Cite) -> CitationItem:
+    def _citation_item(cite: Cite, mode: str | None = None) -> CitationItem:
+        """citeproc-py's item for a cite; `mode` is fixes.AUTHOR_ONLY or SUPPRESS_AUTHOR."""
         from citeproc import CitationItem, Locator
 
         args: dict[str, Any] = {}
-        locator = parse_locator(cite.locator) if cite.locator else None
+        locator = parse_locator(cite.locator) if cite.locator and mode != fixes.AUTHOR_ONLY \
+            else None
         if locator:
             args["locator"] = Locator(*locator)
-        return CitationItem(cite.key.lower(), **args)
+        item = CitationItem(cite.key.lower(), **args)
+        mode = mode or (fixes.SUPPRESS_AUTHOR if cite.suppress_author else None)
+        if mode:
+            item[mode] = True  # (read by citeproc_fixes)
+        return item
+
+    def _cite(self, items: list[CitationItem], bib: CitationStylesBibliography) -> str:
+        from citeproc import Citation as CslCitation
+
+        csl = CslCitation(items)
+        bib.register(csl)  # every key is there already: the order is unchanged
+        text = self._finish(str(bib.cite(csl, lambda item: None)))
+        return fixes.collapse_numbers(text) if self._collapses else text
+
+    @cached_property
+    def _collapses(self) -> bool:
+        citation = self.style.root.find("{http://purl.org/net/xbiblio/csl}citation")
+        return citation is not None and citation.get("collapse") == "citation-number"
 
     def _render(self, cites: tuple[Cite, ...], in_text: bool, csl: CslCitation | None,
                 bib: CitationStylesBibliography) -> str:
         unknown = [c for c in cites if c.key not in self.bibliography]
         if csl is None:
             return "; ".join(f"?{html.escape(c.key)}" for c in unknown)
-        special = in_text or any(c.suppress_author for c in cites)
-        if special and not self.numeric:
-            # CSL 1.0 has no in-text form: build "Author (year, p. 4)" from the entry.
-            parts = [self._author_date(c, in_text) for c in cites
-                     if c.key in self.bibliography]
-            text = "; ".join(parts)
-            return text if in_text else f"({text})"
-        text = str(bib.cite(csl, lambda item: None))
+        known = [c for c in cites if c.key in self.bibliography]
         if in_text:
-            text = f"{self._authors(cites[0])} {text}"
+            # `@key` as Pandoc prints it with citeproc: the citation's author alone, then the
+            # citation without it ("Knight, Neiva Ganga and Tucker (2024)"), by the style's
+            # own name rules. A numeric style's citation has no author: ours is put first.
+            cite = known[0]
+            self._cite([self._citation_item(cite, fixes.AUTHOR_ONLY)], bib)
+            author = fixes.author_text(fixes.captured_author(), self.style.root)
+            if self.numeric or not author:
+                author = self._authors(cite)
+            rest = self._cite([self._citation_item(cite, fixes.SUPPRESS_AUTHOR)], bib)
+            text = f"{author} {rest}"
+        else:
+            text = self._cite([self._citation_item(c) for c in known], bib)
         prefix = cites[0].prefix
         if prefix and not in_text:
             text = re.sub(r"^([(\[]?)", lambda mt: mt.group(1) + html.escape(prefix) + " ", text,
@@ -368,6 +401,7 @@ class Citer:
         return text
 
     def _authors(self, cite: Cite) -> str:
+        """A numeric style's `@key`: the authors' family names before the number."""
         ref = self.bibliography[cite.key]
         names = ref.names("author") or ref.names("editor")
         families = [html.escape(n.family) for n in names]
@@ -377,15 +411,4 @@ class Citer:
             return families[0]
         if len(families) == 2:
             return f"{families[0]} and {families[1]}"
-        return f"{families[0]} <i>et al.</i>"
-
-    def _author_date(self, cite: Cite, in_text: bool) -> str:
-        ref = self.bibliography[cite.key]
-        year = html.escape(ref.field("year") or "n.d.")
-        if cite.locator:
-            year += ", " + html.escape(cite.locator)
-        if cite.suppress_author:
-            return year
-        if in_text:
-            return f"{self._authors(cite)} ({year})"
-        return f"{self._authors(cite)}, {year}"
+        return f"{families[0]} et al."

@@ -27,6 +27,7 @@ import unicodedata
 from typing import Any
 
 AUTHOR_ONLY = "_lt_author_only"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SUPPRESS_AUTHOR = "_lt_suppress_author"
 # Quote marks written in a field, held as private-use characters until the quoting around
 # them is known: double ones become the locale's quotes, single ones its inner quotes, and
@@ -50,7 +51,7 @@ def mark_item(item: dict[str, Any]) -> dict[str, Any]:
 def tidy(text: str) -> str:
     """No period after a title's own ? ! or . (also behind a closing quote or italics), as
     citeproc-js prints it: "Achilles' heel?" not "Achilles' heel?."."""
-    return re.sub(r"([?!.])((?:</i>|</b>|[’”'\"])*)\.(?!\.)", r"\1\2", text)
+    return re.sub(r"([?!.])((?:</i>|</b>|[’”'\"])*)\.(?=\s|$|<)", r"\1\2", text)
 
 
 def collapse_numbers(text: str) -> str:
@@ -139,19 +140,44 @@ def apply() -> None:
         return
     model._lt_fixed = True
 
-    # Substitution: remember what was substituted, and print it nowhere else.
-    def add_to_repressed_list(self: Any, child: Any, context: Any) -> None:
-        layout = context.get_layout()
-        layout.repressed.setdefault("_vars", set()).update(_variables(child))
+    # Substitution: remember the variables the substitute printed, and print them nowhere
+    # else (only those printed: a title macro names many more it does not print).
+    printed: list[set[str]] = []
 
-    model.Substitute.add_to_repressed_list = add_to_repressed_list
+    def substitute(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
+        text = None
+        for child in self.getchildren():
+            printed.append(set())
+            try:
+                if isinstance(child, model.Names) and child.name is None:
+                    names = self.xpath_search("./parent::cs:names[1]")[0]
+                    text = child.render(item, names_context=names, context=context, **kwargs)
+                else:
+                    text = child.render(item, context=context, **kwargs)
+            except model.VariableError:
+                continue
+            finally:
+                used = printed.pop()
+            if text:
+                layout = (self if context is None else context).get_layout()
+                layout.repressed.setdefault("_vars", set()).update(used)
+                if printed:
+                    printed[-1].update(used)
+                break
+        return text
+
+    model.Substitute.render = substitute
 
     text_variable = model.Text._variable
 
     def _variable(self: Any, item: Any, context: Any) -> Any:
-        if self.get("variable") in context.get_layout().repressed.get("_vars", ()):
+        variable = self.get("variable")
+        if variable in context.get_layout().repressed.get("_vars", ()):
             return None
-        return text_variable(self, item, context)
+        text = text_variable(self, item, context)
+        if text and printed:
+            printed[-1].add(variable)
+        return text
 
     model.Text._variable = _variable
 
@@ -164,9 +190,18 @@ def apply() -> None:
         except IndexError:  # a macro rendered for sorting, outside any layout
             return names_render(self, item, *args, **kwargs)
         state = layout.repressed
-        roles = set(self.get("variable", "").split())
-        if roles and roles <= state.get("_vars", set()):
+        roles = self.get("variable", "").split()
+        left = [r for r in roles if r not in state.get("_vars", ())]
+        if roles and not left:
             return None
+        if left != roles:  # some of them were printed in place of the author: not again
+            self.attrib["variable"] = " ".join(left)
+            try:
+                return render_names(self, item, *args, **kwargs)
+            finally:
+                self.attrib["variable"] = " ".join(roles)
+        if printed:
+            printed[-1].update(r for r in roles if r in item.reference)
         mode = None if kwargs.get("sort_options") else (
             AUTHOR_ONLY if item.get(AUTHOR_ONLY) else
             SUPPRESS_AUTHOR if item.get(SUPPRESS_AUTHOR) else None)
@@ -203,6 +238,8 @@ def apply() -> None:
         value = name_option(self, name, context, sort_options)
         if shown[0] and name in ("et-al-use-first", "et-al-subsequent-use-first"):
             value = max(int(value), shown[0])
+        elif shown[0] and name in ("et-al-min", "et-al-subsequent-min"):
+            value = max(int(value), shown[0] + 1)  # all names shown: no "et al." after them
         return value
 
     model.Name.process, model.Name.get_option = process_name, get_option
@@ -226,6 +263,32 @@ def apply() -> None:
         return last_page(self, first, last)
 
     model.FormatNumber._format_last_page = _format_last_page
+
+    # Text case of labels and terms ("Eds."): citeproc-py applies title case to English text
+    # only, and calls this without a language; the style's locale is the language then.
+    case = model.TextCased.case
+
+    def text_case(self: Any, text: Any, language: Any = None) -> Any:
+        if language is None:
+            locales = getattr(self.get_root(), "locales", None) or [None]
+            lang = locales[0].get(XML_LANG) if locales[0] is not None else None
+            language = (lang or "en")[:2]
+        return case(self, text, language)
+
+    model.TextCased.case = text_case
+
+    # Localised dates: the locale's date delimiter ("2024 Mar 23", not "2024Mar23").
+    single_date = model.Date.render_single_date
+
+    def render_single_date(self: Any, date: Any, show_parts: Any = None,
+                           context: Any = None) -> Any:
+        if context is not None and context is not self and context.get("delimiter") is None \
+                and self.get("delimiter") is not None and self.is_locale_date():
+            parts = self.parts(date, show_parts, context)
+            return self.join(parts) if parts else None
+        return single_date(self, date, show_parts, context)
+
+    model.Date.render_single_date = render_single_date
 
     # Sorting on plain text.
     key_sort_keys = model.Key.sort_keys

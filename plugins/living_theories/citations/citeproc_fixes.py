@@ -30,11 +30,48 @@ AUTHOR_ONLY = "_lt_author_only"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SUPPRESS_AUTHOR = "_lt_suppress_author"
 # Quote marks written in a field, held as private-use characters until the quoting around
-# them is known: double ones become the locale's quotes, single ones its inner quotes, and
-# both its inner quotes inside a quoted title (as citeproc-js prints them).
-OPEN_DOUBLE, CLOSE_DOUBLE, OPEN_SINGLE, CLOSE_SINGLE = "\ue000", "\ue001", "\ue002", "\ue003"
-_DOUBLE = re.compile(r"""(?<![\w])["“](?=\S)(.+?)(?<=\S)["”](?![\w])""")
-_SINGLE = re.compile(r"""(?<![\w])['‘`](?=\w)(.+?)(?<=[\w.?!])['’](?![\w])""")
+# them is known, then printed as citeproc-js prints them: straight quotes as the locale's
+# quotes (the kind met first) and inner quotes (the other kind), curly ones as written; and
+# all of them as the locale's inner quotes inside a quoted title.
+OPEN_1, CLOSE_1, OPEN_2, CLOSE_2 = "\ue000", "\ue001", "\ue002", "\ue003"
+CURLY = {"\ue004": "\u201c", "\ue005": "\u201d", "\ue006": "\u2018", "\ue007": "\u2019"}
+_PAIR = r"""(?<!\w){open}(?=\w|\S\w)(.+?)(?<=[\w.?!)]){close}(?!\w)"""
+_STRAIGHT = {'"': re.compile(_PAIR.format(open='"', close='"')),
+             "'": re.compile(_PAIR.format(open="'", close="'"))}
+_CURLY = [(re.compile(_PAIR.format(open="\u201c", close="\u201d")), "\ue004", "\ue005"),
+          (re.compile(_PAIR.format(open="\u2018", close="\u2019")), "\ue006", "\ue007")]
+
+
+def mark_quotes(text: str) -> str:
+    """Quote pairs in a field's text replaced by the private-use marks."""
+    if not any(q in text for q in "\"'\u201c\u2018"):
+        return text
+    for pattern, open_, close in _CURLY:
+        text = pattern.sub(lambda m: open_ + m.group(1) + close, text)  # noqa: B023
+    found = [(m.start(), kind) for kind, pattern in _STRAIGHT.items()
+             for m in [pattern.search(text)] if m]
+    for level, (_, kind) in enumerate(sorted(found)):
+        open_, close = (OPEN_1, CLOSE_1) if level == 0 else (OPEN_2, CLOSE_2)
+        text = _STRAIGHT[kind].sub(lambda m: open_ + m.group(1) + close, text)  # noqa: B023
+    return text
+
+
+def requote(text: Any, terms: dict[str, str], inside: bool) -> Any:
+    """The marks replaced by the locale's quotes (inner ones `inside` a quoted element)."""
+    inner = {OPEN_1: "open-inner-quote", CLOSE_1: "close-inner-quote",
+             OPEN_2: "open-inner-quote", CLOSE_2: "close-inner-quote"}
+    pairs = {mark: terms[term] for mark, term in inner.items()}
+    if inside:
+        pairs |= {"\ue004": terms["open-inner-quote"], "\ue006": terms["open-inner-quote"],
+                  "\ue005": terms["close-inner-quote"], "\ue007": terms["close-inner-quote"]}
+    else:
+        pairs |= CURLY | {OPEN_1: terms["open-quote"], CLOSE_1: terms["close-quote"]}
+    for mark, quote in pairs.items():
+        if mark in str(text):
+            text = text.replace(mark, quote)
+    return text
+
+
 # A reference's field: how many names its citations and entry show (disambiguation).
 ADD_NAMES = "_lt_add_names"
 _captured: list[Any] = [None]  # the names an AUTHOR_ONLY item rendered last
@@ -51,7 +88,8 @@ def mark_item(item: dict[str, Any]) -> dict[str, Any]:
 def tidy(text: str) -> str:
     """No period after a title's own ? ! or . (also behind a closing quote or italics), as
     citeproc-js prints it: "Achilles' heel?" not "Achilles' heel?."."""
-    return re.sub(r"([?!.])((?:</i>|</b>|[’”'\"])*)\.(?=\s|$|<)", r"\1\2", text)
+    return re.sub(r"([?!]|\.\.\.|(?<!\.)\.)((?:</i>|</b>|[’”'\"])*)\.(?=\s|$|<)", r"\1\2",
+                  text)
 
 
 def collapse_numbers(text: str) -> str:
@@ -90,26 +128,6 @@ def author_text(names: Any, style_root: Any) -> str:
     return text
 
 
-def mark_quotes(text: str) -> str:
-    """Quote pairs in a field's text replaced by the private-use marks."""
-    text = _DOUBLE.sub(lambda m: OPEN_DOUBLE + m.group(1) + CLOSE_DOUBLE, text)
-    return _SINGLE.sub(lambda m: OPEN_SINGLE + m.group(1) + CLOSE_SINGLE, text)
-
-
-def requote(text: Any, terms: dict[str, str], inside: bool) -> Any:
-    """The marks replaced by the locale's quotes (inner ones `inside` a quoted element)."""
-    if inside:
-        pairs = [(OPEN_DOUBLE, "open-inner-quote"), (CLOSE_DOUBLE, "close-inner-quote"),
-                 (OPEN_SINGLE, "open-inner-quote"), (CLOSE_SINGLE, "close-inner-quote")]
-    else:
-        pairs = [(OPEN_DOUBLE, "open-quote"), (CLOSE_DOUBLE, "close-quote"),
-                 (OPEN_SINGLE, "open-inner-quote"), (CLOSE_SINGLE, "close-inner-quote")]
-    for mark, term in pairs:
-        if mark in str(text):
-            text = text.replace(mark, terms[term])
-    return text
-
-
 def quote_terms(element: Any) -> dict[str, str]:
     return {name: str(element.get_single_term(name=name))
             for name in ("open-quote", "close-quote", "open-inner-quote", "close-inner-quote")}
@@ -118,7 +136,7 @@ def quote_terms(element: Any) -> dict[str, str]:
 def sort_text(value: str) -> str:
     """A sort key as citeproc-js compares it: no markup, quote marks or accents, any case."""
     value = re.sub(r"<[^>]+>", "", value)
-    value = re.sub(r"[\ue000-\ue003\"'‘’“”`\[\]()]", "", value)
+    value = re.sub(r"[\ue000-\ue007\"'‘’“”`\[\]()]", "", value)
     value = unicodedata.normalize("NFKD", value)
     return "".join(c for c in value if not unicodedata.combining(c)).lower().strip()
 

@@ -134,9 +134,13 @@ def quote_terms(element: Any) -> dict[str, str]:
 
 
 def sort_text(value: str) -> str:
-    """A sort key as citeproc-js compares it: no markup, quote marks or accents, any case."""
+    """A sort key as citeproc-js compares it: no markup, quote marks, punctuation or
+    accents, in any case."""
     value = re.sub(r"<[^>]+>", "", value)
-    value = re.sub(r"[\ue000-\ue007\"'‘’“”`\[\]()]", "", value)
+    # Names are compared name by name, without "and", "et al." or punctuation between them.
+    value = re.sub(r"\bet al\.|\band\b|&", " ", value)
+    value = re.sub(r"[\ue000-\ue007\"'‘’“”`\[\]().,;:]", "", value)
+    value = re.sub(r"\s+", " ", value)
     value = unicodedata.normalize("NFKD", value)
     return "".join(c for c in value if not unicodedata.combining(c)).lower().strip()
 
@@ -149,6 +153,13 @@ def _variables(element: Any) -> set[str]:
         if node.get("macro"):
             found |= _variables(node.get_macro(node.get("macro")))
     return found
+
+
+def join_texts(texts: list[Any], delimiter: str) -> Any:
+    out = texts[0]
+    for text in texts[1:]:
+        out = out + delimiter + text
+    return out
 
 
 def apply() -> None:
@@ -281,6 +292,56 @@ def apply() -> None:
         return last_page(self, first, last)
 
     model.FormatNumber._format_last_page = _format_last_page
+
+    # Citations: cites keep the order they were written in unless the style sorts them (a
+    # stable sort: ties stay in that order), and with collapse="year" the works of one
+    # author are cited together: "(Pawson, 2006a, 2006c)".
+    def render_citation(self: Any, citation: Any, callback: Any) -> Any:
+        parent = self.getparent()
+        good = [cite for cite in citation.cites if not cite.is_bad()]
+        if parent.sort is not None:
+            good = parent.sort.sort(good, self)
+        collapse = parent.get("collapse") in ("year", "year-suffix", "year-suffix-ranged")
+        groups: list[tuple[Any, list[Any]]] = []
+        for item in good:
+            prefix, suffix = item.get("prefix", ""), item.get("suffix", "")
+            try:
+                self.repressed = {}
+                author = None
+                if collapse and not item.get(SUPPRESS_AUTHOR) and not item.get(AUTHOR_ONLY):
+                    item[AUTHOR_ONLY] = True
+                    try:
+                        output = self.render_children(item)
+                    finally:
+                        del item[AUTHOR_ONLY]
+                    author = captured_author()
+                    same = [g for g in groups if author and g[0] == author]
+                    if same and output is not None:
+                        self.repressed = {}
+                        item[SUPPRESS_AUTHOR] = True
+                        try:
+                            output = self.render_children(item)
+                        finally:
+                            del item[SUPPRESS_AUTHOR]
+                        same[0][1].append(prefix + output + suffix)
+                        parent.cites.append(item)
+                        continue
+                else:
+                    output = self.render_children(item)
+                if output is not None:
+                    groups.append((author, [prefix + output + suffix]))
+                    parent.cites.append(item)
+            except model.VariableError:
+                pass
+        joiner = parent.get("cite-group-delimiter", ", ")
+        out = [texts[0] if len(texts) == 1 else join_texts(texts, joiner)
+               for _, texts in groups]
+        for item in citation.cites:
+            if item.is_bad():
+                out.append(callback(item) or f"{item.key}?")
+        return self.format(self.wrap(self.join(out)))
+
+    model.Layout.render_citation = render_citation
 
     # Text case of labels and terms ("Eds."): citeproc-py applies title case to English text
     # only, and calls this without a language; the style's locale is the language then.

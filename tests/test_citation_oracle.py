@@ -29,7 +29,7 @@ import measure  # noqa: E402
 STYLES = measure.STYLES
 TARGET = 0.95  # the share of entries (and of citations) identical to citeproc-js's
 # The probe .bib holds only hard cases, a few of which are known to differ (see measure.py's
-# report in docs/citations-oracle.md): a lower bar there, every case still listed on failure.
+# tests/oracle/README.md): a lower bar there, every case still listed on failure.
 PROBE_TARGET = 0.85
 
 

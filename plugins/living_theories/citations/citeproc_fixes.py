@@ -22,6 +22,7 @@ to its classes, when the first style is loaded (`apply`). Each says what it corr
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from typing import Any
@@ -74,6 +75,11 @@ def requote(text: Any, terms: dict[str, str], inside: bool) -> Any:
 
 # A reference's field: how many names its citations and entry show (disambiguation).
 ADD_NAMES = "_lt_add_names"
+# A reference's field: its first author as citations print it, with initials (see
+# disambiguate: givenname-disambiguation-rule "primary-name-with-initials" and the like).
+FIRST_NAME = "_lt_first_name"
+_in_citation = [False]
+_sorting = [False]  # sort keys are being rendered: names as the bibliography sorts them
 _captured: list[Any] = [None]  # the names an AUTHOR_ONLY item rendered last
 # Fields whose quote marks are not quotes.
 _LITERAL = {"id", "URL", "DOI", "ISBN", "ISSN", "PMID", "PMCID"}
@@ -136,7 +142,7 @@ def quote_terms(element: Any) -> dict[str, str]:
 def sort_text(value: str) -> str:
     """A sort key as citeproc-js compares it: no markup, quote marks, punctuation or
     accents, in any case."""
-    value = re.sub(r"<[^>]+>", "", value)
+    value = html.unescape(re.sub(r"<[^>]+>", "", value))
     # Names are compared name by name, without "and", "et al." or punctuation between them.
     value = re.sub(r"\bet al\.|\band\b|&", " ", value)
     value = re.sub(r"[\ue000-\ue007\"'‘’“”`\[\]().,;:]", "", value)
@@ -203,6 +209,8 @@ def apply() -> None:
         variable = self.get("variable")
         if variable in context.get_layout().repressed.get("_vars", ()):
             return None
+        if variable == "year-suffix" and _sorting[0]:
+            return None  # citeproc-js sorts before it disambiguates: ties keep their order
         text = text_variable(self, item, context)
         if text and printed:
             printed[-1].add(variable)
@@ -257,11 +265,20 @@ def apply() -> None:
     shown = [0]
 
     def process_name(self: Any, item: Any, variable: Any, *args: Any, **kwargs: Any) -> Any:
-        shown[0] = 0 if kwargs.get("sort_options") else item.reference.get(ADD_NAMES, 0)
+        reference = item.reference
+        shown[0] = 0 if _sorting[0] else reference.get(ADD_NAMES, 0)
+        first = reference.get(FIRST_NAME)
+        people = dict.get(reference, variable)
+        swap = (first and _in_citation[0] and not _sorting[0] and people
+                and variable == ("author" if "author" in reference else "editor"))
+        if swap:  # the first name with its initials, as a name with a family name only
+            reference[variable] = [type(people[0])(family=first), *people[1:]]
         try:
             return name_process(self, item, variable, *args, **kwargs)
         finally:
             shown[0] = 0
+            if swap:
+                reference[variable] = people
 
     def get_option(self: Any, name: str, context: Any = None, sort_options: Any = None) -> Any:
         value = name_option(self, name, context, sort_options)
@@ -297,6 +314,13 @@ def apply() -> None:
     # stable sort: ties stay in that order), and with collapse="year" the works of one
     # author are cited together: "(Pawson, 2006a, 2006c)".
     def render_citation(self: Any, citation: Any, callback: Any) -> Any:
+        _in_citation[0] = True
+        try:
+            return _render_citation(self, citation, callback)
+        finally:
+            _in_citation[0] = False
+
+    def _render_citation(self: Any, citation: Any, callback: Any) -> Any:
         parent = self.getparent()
         good = [cite for cite in citation.cites if not cite.is_bad()]
         if parent.sort is not None:
@@ -373,8 +397,12 @@ def apply() -> None:
     key_sort_keys = model.Key.sort_keys
 
     def plain_sort_keys(self: Any, items: Any, context: Any) -> Any:
-        return [sort_text(str(k)) if isinstance(k, (str, list)) else k
-                for k in key_sort_keys(self, items, context)]
+        _sorting[0] = True
+        try:
+            keys = key_sort_keys(self, items, context)
+        finally:
+            _sorting[0] = False
+        return [sort_text(str(k)) if isinstance(k, (str, list)) else k for k in keys]
 
     model.Key.sort_keys = plain_sort_keys
 
@@ -394,7 +422,7 @@ def disambiguate(bib: Any, ids: list[str]) -> None:
 
     add_names = _style_option(bib, "disambiguate-add-names")
     add_suffix = _style_option(bib, "disambiguate-add-year-suffix")
-    if not (add_names or add_suffix):
+    if not (add_names or add_suffix or _style_option(bib, "disambiguate-add-givenname")):
         return
     order = {item.key: i for i, item in enumerate(bib.items)}
     references = {key: bib.source[key] for key in ids}
@@ -410,20 +438,29 @@ def disambiguate(bib: Any, ids: list[str]) -> None:
             alike.setdefault(cite(key), []).append(key)
         return [group for group in alike.values() if len(group) > 1]
 
+    citation = bib.style.root.find("{http://purl.org/net/xbiblio/csl}citation")
+    rule = citation.get("givenname-disambiguation-rule", "by-cite") if citation is not None \
+        else "by-cite"
+    if _style_option(bib, "disambiguate-add-givenname") and rule != "by-cite":
+        _first_names_with_initials(references)
     groups = ambiguous(ids)
     if add_names:
         unresolved = []
         for group in groups:
             most = max(len(references[k].get("author") or ()) for k in group)
-            shown = 1
+            shown, split = 1, 0
             while len(group) > 1 and shown < most:
                 shown += 1
                 for key in group:
                     references[key][ADD_NAMES] = shown
                 rest = [k for g in ambiguous(group) for k in g]
+                split = shown if len(rest) < len(group) else split
                 group = rest
-            for key in group:  # more names did not help: they go back to the style's
-                references[key].pop(ADD_NAMES, None)
+            for key in group:  # more names did not tell these apart: they keep the names
+                if split:      # that told them from the others (then get a year suffix)
+                    references[key][ADD_NAMES] = split
+                else:
+                    references[key].pop(ADD_NAMES, None)
             if len(group) > 1:
                 unresolved.append(group)
         groups = unresolved
@@ -431,3 +468,29 @@ def disambiguate(bib: Any, ids: list[str]) -> None:
         for group in groups:
             for i, key in enumerate(sorted(group, key=order.__getitem__)):
                 references[key]["year_suffix"] = chr(ord("a") + i) if i < 26 else f"a{i}"
+
+
+def initials(given: str) -> str:
+    """'Trisha' -> 'T.', 'F. A.' -> 'F. A.', 'Anne-Marie' -> 'A.-M.'."""
+    words = [w for w in re.split(r"[\s.]+", given) if w]
+    return " ".join("-".join(p[0] + "." for p in w.split("-") if p) for w in words)
+
+
+def _first_names_with_initials(references: dict[str, Any]) -> None:
+    """Global given-name disambiguation of first authors (CSL's primary-name and all-names
+    rules; APA 8.20): where first authors of different references share a family name but
+    not their initials, each of them is cited with initials ("T. Greenhalgh et al.")."""
+    firsts: dict[str, tuple[str, str, str]] = {}
+    for key, reference in references.items():
+        people = dict.get(reference, "author") or dict.get(reference, "editor")
+        if people and people[0].get("given") and people[0].get("family"):
+            person = people[0]
+            family = " ".join(p for p in (person.get("non-dropping-particle"),
+                                          person["family"]) if p)
+            firsts[key] = (family.lower(), initials(person["given"]), family)
+    seen: dict[str, set[str]] = {}
+    for family, inits, _ in firsts.values():
+        seen.setdefault(family, set()).add(inits)
+    for key, (family, inits, printed) in firsts.items():
+        if len(seen[family]) > 1:
+            references[key][FIRST_NAME] = f"{inits} {printed}"

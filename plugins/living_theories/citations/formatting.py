@@ -125,9 +125,14 @@ def resolve_locale(style: Path, locale: str | None = None, language: str | None 
 
 @lru_cache(maxsize=1)
 def _citeproc_version() -> str:
+    """citeproc-py's version and our code that formats with it: a change to either makes
+    the kept citations out of date (a development build must not show a stale cache)."""
     from importlib.metadata import version
 
-    return version("citeproc-py")
+    code = hashlib.sha256()
+    for module in (fixes.__file__, __file__, Path(__file__).with_name("csl.py")):
+        code.update(Path(module).read_bytes())
+    return f"{version('citeproc-py')} {code.hexdigest()[:12]}"
 
 
 def _group_json(group: tuple[tuple[Cite, ...], bool]) -> list:

@@ -286,6 +286,8 @@ def apply() -> None:
             value = max(int(value), shown[0])
         elif shown[0] and name in ("et-al-min", "et-al-subsequent-min"):
             value = max(int(value), shown[0] + 1)  # all names shown: no "et al." after them
+        elif name == "demote-non-dropping-particle" and value == "sort-only" and _sorting[0]:
+            value = "display-and-sort"  # "van der Berg" sorts under B (citeproc-py: under V)
         return value
 
     model.Name.process, model.Name.get_option = process_name, get_option

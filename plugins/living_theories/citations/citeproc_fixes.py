@@ -151,16 +151,6 @@ def sort_text(value: str) -> str:
     return "".join(c for c in value if not unicodedata.combining(c)).lower().strip()
 
 
-def _variables(element: Any) -> set[str]:
-    """Every variable an element prints, through its macros."""
-    found = set()
-    for node in element.iter():
-        found.update((node.get("variable") or "").split())
-        if node.get("macro"):
-            found |= _variables(node.get_macro(node.get("macro")))
-    return found
-
-
 def join_texts(texts: list[Any], delimiter: str) -> Any:
     out = texts[0]
     for text in texts[1:]:
@@ -253,7 +243,7 @@ def apply() -> None:
             return text
         state["_first_names_done"] = True
         if mode == SUPPRESS_AUTHOR:
-            state.setdefault("_vars", set()).update(_variables(self))
+            state.setdefault("_vars", set()).update(roles)
             return None
         _captured[0] = text
         return text

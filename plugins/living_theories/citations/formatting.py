@@ -49,7 +49,8 @@ class LocaleError(StyleError):
 
 def _memoise_style_lookups() -> None:
     """citeproc-py looks up the same style nodes with XPath again and again (a third of its
-    time); a style never changes, so each lookup is answered once per node."""
+    time); a style never changes, so each lookup is answered once per node (and whether a
+    node prints a variable)."""
     from citeproc import model
 
     if getattr(model.CitationStylesElement, "_lt_memoised", False):
@@ -64,6 +65,16 @@ def _memoise_style_lookups() -> None:
         return memo[key]
 
     model.CitationStylesElement.xpath_search = xpath_search
+    # Whether an element prints a variable is asked of every group, recursively, at every
+    # render: the answer never changes either.
+    for cls in (model.Parent, model.Text):
+        def calls_variable(self: Any, _plain: Any = cls.calls_variable,
+                           _memo: dict[Any, bool] = {}) -> bool:  # noqa: B006
+            if self not in _memo:
+                _memo[self] = _plain(self)
+            return _memo[self]
+
+        cls.calls_variable = calls_variable
     model.CitationStylesElement._lt_memoised = True
 
 

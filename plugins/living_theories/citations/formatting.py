@@ -13,6 +13,7 @@ import html
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -22,28 +23,15 @@ if TYPE_CHECKING:
     from citeproc import Citation as CslCitation
     from citeproc import CitationItem, CitationStylesBibliography, CitationStylesStyle
 
-from .bibtex import Bibliography, Name, Reference
+from . import citeproc_fixes as fixes
+from .bibtex import Bibliography
+from .csl import csl_item, escape_item
 from .syntax import Cite
 
 DEFAULT_STYLE = "harvard-cite-them-right"
 # Common names for styles whose CSL file has another name.
 ALIASES = {"harvard": "harvard-cite-them-right", "vancouver": "nlm-citation-sequence-brackets"}
 
-CSL_TYPES = {
-    "article": "article-journal", "book": "book", "inbook": "chapter",
-    "incollection": "chapter", "inproceedings": "paper-conference",
-    "conference": "paper-conference", "techreport": "report", "report": "report",
-    "phdthesis": "thesis", "mastersthesis": "thesis", "thesis": "thesis", "online": "webpage",
-    "misc": "document", "manual": "report", "unpublished": "manuscript",
-}
-TEXT_FIELDS = {
-    "title": "title", "journaltitle": "container-title", "journal": "container-title",
-    "booktitle": "container-title", "volume": "volume", "number": "issue", "pages": "page",
-    "publisher": "publisher", "institution": "publisher", "organization": "publisher",
-    "school": "publisher", "address": "publisher-place", "location": "publisher-place",
-    "edition": "edition", "note": "note", "doi": "DOI", "url": "URL", "isbn": "ISBN",
-    "series": "collection-title",
-}
 LOCATOR_TERMS = [
     (r"pp?\.?", "page"), (r"chaps?\.?|chapters?", "chapter"), (r"secs?\.?|sections?", "section"),
     (r"paras?\.?|¶", "paragraph"), (r"figs?\.?|figures?", "figure"), (r"ll?\.?|lines?", "line"),
@@ -55,9 +43,14 @@ class StyleError(ValueError):
     pass
 
 
+class LocaleError(StyleError):
+    pass
+
+
 def _memoise_style_lookups() -> None:
     """citeproc-py looks up the same style nodes with XPath again and again (a third of its
-    time); a style never changes, so each lookup is answered once per node."""
+    time); a style never changes, so each lookup is answered once per node (and whether a
+    node prints a variable)."""
     from citeproc import model
 
     if getattr(model.CitationStylesElement, "_lt_memoised", False):
@@ -72,6 +65,16 @@ def _memoise_style_lookups() -> None:
         return memo[key]
 
     model.CitationStylesElement.xpath_search = xpath_search
+    # Whether an element prints a variable is asked of every group, recursively, at every
+    # render: the answer never changes either.
+    for cls in (model.Parent, model.Text):
+        def calls_variable(self: Any, _plain: Any = cls.calls_variable,
+                           _memo: dict[Any, bool] = {}) -> bool:  # noqa: B006
+            if self not in _memo:
+                _memo[self] = _plain(self)
+            return _memo[self]
+
+        cls.calls_variable = calls_variable
     model.CitationStylesElement._lt_memoised = True
 
 
@@ -96,76 +99,51 @@ def style_path(style: str, base: Path | None = None) -> Path:
 # citeproc-py is imported only when something is to be formatted: a build whose citations
 # are all in the cache (see `Citer`) does without it.
 @lru_cache(maxsize=8)
-def _style(path: Path) -> CitationStylesStyle:
+def _style(path: Path, locale: str) -> CitationStylesStyle:
     from citeproc import CitationStylesStyle
 
     _memoise_style_lookups()
+    fixes.apply()
     try:
-        return CitationStylesStyle(str(path), validate=False)
+        return CitationStylesStyle(str(path), locale=locale, validate=False)
     except Exception as exc:  # lxml's XMLSyntaxError, or a file that is not a CSL style
         raise StyleError(f"the CSL file '{path.name}' cannot be read ({exc}); check that it "
                          "is a complete .csl file") from exc
 
 
-def _names(names: list[Name]) -> list[dict[str, str]]:
-    out = []
-    for n in names:
-        if n.literal or not n.given:
-            out.append({"literal": html.escape(n.family)} if n.literal else
-                       {"family": html.escape(n.family)})
-        else:
-            item = {"family": html.escape(n.family), "given": html.escape(n.given)}
-            if n.particle:
-                item["non-dropping-particle"] = html.escape(n.particle)
-            if n.suffix:
-                item["suffix"] = html.escape(n.suffix)
-            out.append(item)
-    return out
+@lru_cache(maxsize=8)
+def _default_locale(path: Path) -> str | None:
+    """The style's own `default-locale` (read without parsing the whole style)."""
+    head = path.read_bytes()[:4096].decode("utf-8", "replace")
+    match = re.search(r"<style\b[^>]*\bdefault-locale=[\"']([^\"']+)", head)
+    return match.group(1) if match else None
 
 
-def csl_item(ref: Reference) -> dict[str, Any]:
-    """A BibTeX entry as CSL-JSON, every value HTML-escaped."""
-    item: dict[str, Any] = {"id": ref.key.lower(), "type": CSL_TYPES.get(ref.type, "document")}
-    if ref.type == "misc" and "url" in ref.raw:
-        item["type"] = "webpage"
-    for bib_field, csl_field in TEXT_FIELDS.items():
-        if csl_field in item:
-            continue
-        value = ref.field(bib_field)
-        if value:
-            if csl_field == "page":
-                value = value.replace("\u2013", "-")
-            item[csl_field] = html.escape(value, quote=False)
-    for role in ("author", "editor"):
-        names = ref.names(role)
-        if names:
-            item[role] = _names(names)
-    year = ref.field("year") or (ref.field("date") or "")[:4]
-    if year and year[:4].isdigit():
-        parts = [int(year[:4])]
-        month = ref.field("month")
-        if month and month.isdigit():
-            parts.append(int(month))
-        item["issued"] = {"date-parts": [parts]}
-    return item
+def resolve_locale(style: Path, locale: str | None = None, language: str | None = None) -> str:
+    """The CSL locale to format in: the `csl_locale` option, else the style's own
+    `default-locale`, else the site's language (Material's `theme.language`), else en-US.
+    A bare language ("en", "de") becomes its primary dialect (en-US, de-DE), as in CSL."""
+    from citeproc import LOCALES_PATH, PRIMARY_DIALECTS
 
-
-def _escape_item(item: dict[str, Any]) -> dict[str, Any]:
-    """HTML-escape every string in a CSL-JSON item (citeproc-py's output does not)."""
-    if isinstance(item, str):
-        return html.escape(item, quote=False)
-    if isinstance(item, list):
-        return [_escape_item(v) for v in item]
-    if isinstance(item, dict):
-        return {k: (v if k == "id" else _escape_item(v)) for k, v in item.items()}
-    return item
+    chosen = (locale or _default_locale(style) or language or "en-US").strip()
+    chosen = PRIMARY_DIALECTS.get(chosen, chosen)
+    if not (Path(LOCALES_PATH) / f"locales-{chosen}.xml").exists():
+        known = sorted(p.name[8:-4] for p in Path(LOCALES_PATH).glob("locales-*.xml"))
+        raise LocaleError(f"there is no CSL locale '{chosen}' - use one of "
+                         f"{', '.join(known[:12])}, ... (e.g. en-GB, en-US, de-DE)")
+    return chosen
 
 
 @lru_cache(maxsize=1)
 def _citeproc_version() -> str:
+    """citeproc-py's version and our code that formats with it: a change to either makes
+    the kept citations out of date (a development build must not show a stale cache)."""
     from importlib.metadata import version
 
-    return version("citeproc-py")
+    code = hashlib.sha256()
+    for module in (fixes.__file__, __file__, Path(__file__).with_name("csl.py")):
+        code.update(Path(module).read_bytes())
+    return f"{version('citeproc-py')} {code.hexdigest()[:12]}"
 
 
 def _group_json(group: tuple[tuple[Cite, ...], bool]) -> list:
@@ -200,12 +178,17 @@ class Citer:
     """Formats a page's citations (together, so numbering and disambiguation are right)."""
 
     def __init__(self, bibliography: Bibliography, style: str = DEFAULT_STYLE,
-                 base: Path | None = None, cache_dir: Path | None = None):
+                 base: Path | None = None, cache_dir: Path | None = None,
+                 locale: str | None = None, language: str | None = None):
         self.bibliography = bibliography
         self.style_name = style
         self._style_path = style_path(style, base)
+        # Without a locale citeproc-py formats every style in US English: a British style
+        # such as Harvard then gets double quotes and "eds." (see resolve_locale).
+        self.locale = resolve_locale(self._style_path, locale, language)
+        self.locale_asked = (locale, language)
         if style.endswith(".csl"):
-            _style(self._style_path)  # a file of the project's own: any problem shows now
+            _style(self._style_path, self.locale)  # the project's own file: problems show now
         # Formatting is the costliest step of a big site: results are kept on disk, keyed by
         # the style and the content of every cited entry, so an unchanged bibliography is
         # formatted once, not once per build.
@@ -223,7 +206,7 @@ class Citer:
 
     @property
     def style(self) -> CitationStylesStyle:
-        return _style(self._style_path)
+        return _style(self._style_path, self.locale)
 
     @cached_property
     def numeric(self) -> bool:
@@ -233,8 +216,15 @@ class Citer:
 
     def item(self, key: str) -> dict[str, Any]:
         if key not in self._items:
-            self._items[key] = csl_item(self.bibliography[key])
+            self._items[key] = fixes.mark_item(csl_item(self.bibliography[key]))
         return self._items[key]
+
+    @cached_property
+    def _finish(self) -> Callable[[str], str]:
+        """What every formatted text goes through: quote marks in fields as the locale's
+        quotes, and no doubled punctuation (see citeproc_fixes)."""
+        terms = fixes.quote_terms(self.style.root)
+        return lambda text: fixes.tidy(str(fixes.requote(text, terms, inside=False)))
 
     def format(self, groups: list[tuple[tuple[Cite, ...], bool]]) -> Formatted:
         """Format citation groups ((cites, in_text), ...) of one page, and its reference list.
@@ -265,7 +255,8 @@ class Citer:
         by_id = {k.lower(): k for k in keys}
         bib = self._global_bibliography()
         self._entries = {
-            by_id.get(item.key, item.key): re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text))
+            by_id.get(item.key, item.key):
+                self._finish(re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text)))
             for item, text in zip(bib.items, bib.bibliography(), strict=True)
         }
         self._order = {key: i for i, key in enumerate(self._entries)}
@@ -282,6 +273,7 @@ class Citer:
             for key in self._keys:
                 self._global.register(CslCitation([CitationItem(key.lower())]))
             self._global.sort()  # the style's order: alphabetical (Harvard), first cite (Vancouver)
+            fixes.disambiguate(self._global, [k.lower() for k in self._keys])
         return self._global
 
     def _load_cache(self) -> bool:
@@ -289,7 +281,7 @@ class Citer:
             return False
         from .. import __version__
 
-        digest = hashlib.sha256(f"{__version__} {_citeproc_version()}".encode())
+        digest = hashlib.sha256(f"{__version__} {_citeproc_version()} {self.locale}".encode())
         digest.update(self._style_path.read_bytes())
         for key in self._keys:
             digest.update(repr((key, sorted(self.bibliography[key].raw.items()))).encode())
@@ -341,8 +333,6 @@ class Citer:
                 items = [self._citation_item(c) for c in cites if c.key in self.bibliography]
                 csl = CslCitation(items) if items else None
                 bib = self._global_bibliography()
-                if csl is not None:
-                    bib.register(csl)  # every key is there already: the order is unchanged
                 self._group_cache[key] = self._render(cites, in_text, csl, bib)
             texts.append(self._group_cache[key])
         keys = sorted(set(wanted), key=self._order.__getitem__)
@@ -361,37 +351,60 @@ class Citer:
         from citeproc import CitationItem, CitationStylesBibliography, formatter
         from citeproc.source.json import CiteProcJSON
 
-        escaped = _escape_item(item)
+        escaped = fixes.mark_item(escape_item(item))
         bib = CitationStylesBibliography(self.style, CiteProcJSON([escaped]), formatter.html)
         bib.register(CslCitation([CitationItem(escaped["id"])]))
         (entry,) = bib.bibliography()
-        return re.sub(r"^(\[?\d+[.\]])\s*", "", str(entry))  # no number for a lone entry
+        return self._finish(re.sub(r"^(\[?\d+[.\]])\s*", "", str(entry)))  # no number alone
 
     @staticmethod
-    def _citation_item(cite: Cite) -> CitationItem:
+    def _citation_item(cite: Cite, mode: str | None = None) -> CitationItem:
+        """citeproc-py's item for a cite; `mode` is fixes.AUTHOR_ONLY or SUPPRESS_AUTHOR."""
         from citeproc import CitationItem, Locator
 
         args: dict[str, Any] = {}
-        locator = parse_locator(cite.locator) if cite.locator else None
+        locator = parse_locator(cite.locator) if cite.locator and mode != fixes.AUTHOR_ONLY \
+            else None
         if locator:
             args["locator"] = Locator(*locator)
-        return CitationItem(cite.key.lower(), **args)
+        item = CitationItem(cite.key.lower(), **args)
+        mode = mode or (fixes.SUPPRESS_AUTHOR if cite.suppress_author else None)
+        if mode:
+            item[mode] = True  # (read by citeproc_fixes)
+        return item
+
+    def _cite(self, items: list[CitationItem], bib: CitationStylesBibliography) -> str:
+        from citeproc import Citation as CslCitation
+
+        csl = CslCitation(items)
+        bib.register(csl)  # every key is there already: the order is unchanged
+        text = self._finish(str(bib.cite(csl, lambda item: None)))
+        return fixes.collapse_numbers(text) if self._collapses else text
+
+    @cached_property
+    def _collapses(self) -> bool:
+        citation = self.style.root.find("{http://purl.org/net/xbiblio/csl}citation")
+        return citation is not None and citation.get("collapse") == "citation-number"
 
     def _render(self, cites: tuple[Cite, ...], in_text: bool, csl: CslCitation | None,
                 bib: CitationStylesBibliography) -> str:
         unknown = [c for c in cites if c.key not in self.bibliography]
         if csl is None:
             return "; ".join(f"?{html.escape(c.key)}" for c in unknown)
-        special = in_text or any(c.suppress_author for c in cites)
-        if special and not self.numeric:
-            # CSL 1.0 has no in-text form: build "Author (year, p. 4)" from the entry.
-            parts = [self._author_date(c, in_text) for c in cites
-                     if c.key in self.bibliography]
-            text = "; ".join(parts)
-            return text if in_text else f"({text})"
-        text = str(bib.cite(csl, lambda item: None))
+        known = [c for c in cites if c.key in self.bibliography]
         if in_text:
-            text = f"{self._authors(cites[0])} {text}"
+            # `@key` as Pandoc prints it with citeproc: the citation's author alone, then the
+            # citation without it ("Knight, Neiva Ganga and Tucker (2024)"), by the style's
+            # own name rules. A numeric style's citation has no author: ours is put first.
+            cite = known[0]
+            self._cite([self._citation_item(cite, fixes.AUTHOR_ONLY)], bib)
+            author = fixes.author_text(fixes.captured_author(), self.style.root)
+            if self.numeric or not author:
+                author = self._authors(cite)
+            rest = self._cite([self._citation_item(cite, fixes.SUPPRESS_AUTHOR)], bib)
+            text = f"{author} {rest}"
+        else:
+            text = self._cite([self._citation_item(c) for c in known], bib)
         prefix = cites[0].prefix
         if prefix and not in_text:
             text = re.sub(r"^([(\[]?)", lambda mt: mt.group(1) + html.escape(prefix) + " ", text,
@@ -404,6 +417,7 @@ class Citer:
         return text
 
     def _authors(self, cite: Cite) -> str:
+        """A numeric style's `@key`: the authors' family names before the number."""
         ref = self.bibliography[cite.key]
         names = ref.names("author") or ref.names("editor")
         families = [html.escape(n.family) for n in names]
@@ -413,15 +427,4 @@ class Citer:
             return families[0]
         if len(families) == 2:
             return f"{families[0]} and {families[1]}"
-        return f"{families[0]} <i>et al.</i>"
-
-    def _author_date(self, cite: Cite, in_text: bool) -> str:
-        ref = self.bibliography[cite.key]
-        year = html.escape(ref.field("year") or "n.d.")
-        if cite.locator:
-            year += ", " + html.escape(cite.locator)
-        if cite.suppress_author:
-            return year
-        if in_text:
-            return f"{self._authors(cite)} ({year})"
-        return f"{self._authors(cite)}, {year}"
+        return f"{families[0]} et al."

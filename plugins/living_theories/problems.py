@@ -8,6 +8,7 @@ report is printed, so the happy path never pays for it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,10 @@ class Problems:
 
     def display(self, file: Path | str) -> str:
         p = Path(file)
+        try:  # (a link is named where it is, not where it leads)
+            return Path(os.path.abspath(p)).relative_to(os.path.abspath(self.root)).as_posix()
+        except ValueError:
+            pass
         try:
             return p.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:

@@ -146,6 +146,7 @@ def replacing_folder(folder: Path) -> Iterator[Path]:
     """A new temporary folder next to `folder` to write into; on success it takes the place
     of `folder` (the old one is removed), on any failure it is removed."""
     tmp = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.tmp")
+    folder.parent.mkdir(parents=True, exist_ok=True)
     tmp.mkdir()
     try:
         yield tmp

@@ -70,7 +70,11 @@ def parse_names(value: str) -> list[Name]:
         if raw.startswith("{") and raw.endswith("}") and raw.count("{") == 1:
             names.append(Name(decode(raw), literal=True))
             continue
-        parts = parse_single_name_into_parts(raw)
+        try:
+            parts = parse_single_name_into_parts(raw)
+        except Exception:  # e.g. unbalanced braces (InvalidNameError): shown as written
+            names.append(Name(decode(raw), literal=True))
+            continue
         names.append(Name(
             family=decode(" ".join(parts.last)),
             given=decode(" ".join(parts.first)),

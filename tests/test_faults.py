@@ -391,6 +391,19 @@ def test_control_characters_get_a_line_and_no_follow_on_errors(project, cli, cha
                     f"control character (U+{ord(char):04X}) at column 14", "1 problem found")
 
 
+@pytest.mark.parametrize("tagged, words", [
+    ("!!timestamp refined", "cannot be read as '!!timestamp'"),
+    ("!!int refined", "cannot be read as '!!int'"),
+    ("!!map [a]", "expected a mapping node"),
+    ("!!set [a]", "expected a mapping node"),
+])
+def test_a_value_its_yaml_tag_cannot_make_is_an_error_at_its_line(project, cli, tagged,
+                                                                  words):
+    edit(project / V2, "stage: refined", f"stage: {tagged}")
+    code, _, err = cli("validate", str(project))
+    one_clear_error(code, err, f"{V2}:1:", words)
+
+
 def test_a_yaml_set_is_named_as_a_set(project, cli):
     edit(project / "theories/demo/theory.yaml", "title: Relationships build trust",
          "title: !!set {a, b}")

@@ -103,6 +103,7 @@ def yaml_structures(fields: list[str]) -> st.SearchStrategy[bytes]:
 
 # Bits of YAML that change how a file is read, and control characters.
 YAML_BITS = ["&a ", "*a", "!!set ", "!!binary ", "!!timestamp ", "!!python/object ", "? ",
+             "!!int ", "!!float ", "!!bool ", "!!map ", "!!omap ", "!!pairs ", "!x ",
              "<<: *a\n", "---\n", "...\n", "%YAML 1.1\n", ": ", "- ", "[", "]", "{", "}",
              ",", "'", '"', "#", "|\n", ">\n", "\t", "\n", "  ", "\x00", "\x1b", "\ufeff"]
 BIB_BITS = ["@book{", "@article{k2,", "@string{s = {x}}", "@comment{", "@preamble{", "title",

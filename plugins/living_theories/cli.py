@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -95,10 +95,14 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one_at_a_time(root: Path) -> contextlib.AbstractContextManager[None]:
+@contextlib.contextmanager
+def _one_at_a_time(root: Path) -> Iterator[None]:
     """Commands that read, change and write the project's files (release, imports) run one at
-    a time: two releases at once would each write a lock file without the other's entry."""
-    return files.exclusive(root / CACHE / "writing.lock")
+    a time: two releases at once would each write a lock file without the other's entry.
+    What an earlier one killed mid-write left behind is swept away first."""
+    with files.exclusive(root / CACHE / "writing.lock"):
+        files.sweep([root, root / "evidence", *(root / "theories").glob("*")])
+        yield
 
 
 def cmd_release(args: argparse.Namespace) -> int:

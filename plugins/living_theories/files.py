@@ -17,10 +17,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import shutil
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 
@@ -199,6 +200,19 @@ class Changes:
     def __exit__(self, kind: object, *_: object) -> None:
         if kind is not None:
             self.undo()
+
+
+_LEFT_BEHIND = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")  # `_temporary`'s names (.tmp last)
+
+
+def sweep(folders: Iterable[Path]) -> None:
+    """Remove the temporary files a killed writer left in `folders` (kill -9 allows no
+    cleaning up); only while holding `exclusive`, when no other writer can be using one."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                if _LEFT_BEHIND.match(entry.name) and entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
 
 
 @contextlib.contextmanager

@@ -70,12 +70,26 @@ class _Loader(YamlLoader):  # type: ignore[misc, valid-type]
     }
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        if not isinstance(node, yaml.MappingNode):  # '!!map [a]': PyYAML's error says so
+            return super().construct_mapping(node, deep=deep)
         seen: set[Any] = set()
         for key_node, _ in node.value:
             if isinstance(key_node.value, str):  # (a list as a key: PyYAML's error says so)
                 self.note_key(key_node.value, seen, key_node)
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML's constructors crash on some explicitly tagged values ('!!timestamp x' gives
+        # an AttributeError, '!!int x' a ValueError): a YAML error at the value's line instead
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError,
+                OverflowError) as exc:
+            tag = str(node.tag).replace(_TAG, "!!")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"this value cannot be read as '{tag}' ({exc})",
+                node.start_mark) from None
 
     def note_key(self, key: Any, seen: Container[Any], node: yaml.Node | yaml.Event) -> None:
         """Record a duplicate if `key` is in `seen`, the keys of its mapping so far (`node`:
@@ -368,6 +382,8 @@ def _explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str]
     if "found unhashable key" in problem:
         return ("a list or a block is used as a field name",
                 "field names are single words followed by ':' (look for a stray '?' or '[')")
+    if "cannot be read as '!!" in problem:
+        return problem, "remove the '!!' tag: these files need no types, only text and numbers"
     if "found undefined alias" in problem or "found unknown escape" in problem:
         return (f"YAML cannot read this: {problem}",
                 "put the text in quotes, or escape the '*' or '\\'")

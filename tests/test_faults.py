@@ -352,6 +352,14 @@ def test_a_link_leading_outside_the_project_is_an_error(project, tmp_path, cli):
     one_clear_error(code, err, "evidence/sources.yaml: this is a link to", "outside the project")
 
 
+def test_a_folder_linked_from_outside_the_project_is_not_read(project, tmp_path, cli):
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(project / "evidence", elsewhere)
+    os.symlink(elsewhere, project / "evidence")
+    code, _, err = cli("validate", str(project))
+    one_clear_error(code, err, "evidence: this is a link to", "1 problem found")
+
+
 def test_a_link_inside_the_project_is_read(project, cli):
     shared = project / "evidence/shared"
     shared.mkdir()

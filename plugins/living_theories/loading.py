@@ -663,8 +663,11 @@ def load_corpus(root: Path, problems: Problems, cache: ParseCache | None = None)
             problems.add(folder, f"this is a link to '{target}', outside the project",
                          "move the folder into the project instead of linking to it")
             problems.unreadable.add(str(folder))
-            return corpus
-    for path in yaml_files(theories_dir):
+    # (nothing is read from a folder reported above)
+    readable = theories_dir.is_dir() and str(theories_dir) not in problems.unreadable
+    theory_files = yaml_files(theories_dir) if readable else []
+    entries = list(theories_dir.glob("*")) if readable else []
+    for path in theory_files:
         rel = path.relative_to(theories_dir).parts
         if rel in (("project.yaml",), ("project.yml",)):
             data = parse_yaml(path, problems, cache)
@@ -685,14 +688,14 @@ def load_corpus(root: Path, problems: Problems, cache: ParseCache | None = None)
             problems.add(path, "unexpected file in theories/",
                          "theories/ holds project.yaml and one folder per theory with "
                          "theory.yaml and v1.yaml, v2.yaml, ...")
-    for entry in theories_dir.glob("*"):
+    for entry in entries:
         if not entry.is_dir() and entry.suffix not in (".yaml", ".yml") \
                 and re.match(m.ID_PATTERN, entry.name):
             problems.add(entry, "this is a file, but a theory's folder belongs here",
                          f"rename the file and make a folder '{entry.name}' with theory.yaml "
                          "and v1.yaml in it")
             problems.unreadable.add(str(entry))
-    for theory_dir in sorted(p for p in theories_dir.glob("*") if p.is_dir()):
+    for theory_dir in sorted(p for p in entries if p.is_dir()):
         if theory_dir.name not in corpus.theories and not any(
             p.name.startswith("theory.") for p in theory_dir.iterdir()
         ):
@@ -700,13 +703,14 @@ def load_corpus(root: Path, problems: Problems, cache: ParseCache | None = None)
                          "theory.yaml", "add theory.yaml with at least 'title: ...'")
     for theory in corpus.theories.values():
         _load_versions(root / "theories" / theory.id, theory, corpus, problems, cache)
-    for theory_id in corpus.invalid_ids & {p.name for p in theories_dir.glob("*")}:
+    for theory_id in corpus.invalid_ids & {p.name for p in entries}:
         # a theory.yaml that failed: its CMOCs are not "missing" wherever they are used
         for path in _version_files(theories_dir / theory_id).values():
             data = parse_yaml(path, problems, cache)
             if isinstance(data, dict):
                 corpus.invalid_ids.update(_ids_in(data.get("cmocs")))
-    for path in yaml_files(evidence_dir):
+    for path in yaml_files(evidence_dir) if str(evidence_dir) not in problems.unreadable \
+            else []:
         _load_evidence(path, corpus, problems, cache)
     return corpus
 

@@ -22,6 +22,7 @@ renders only what changed anyway), and when there is enough work to be worth it.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import signal
@@ -67,7 +68,8 @@ def parsing(jobs: list[Job], cache: ParseCache | None) -> Iterator[None]:
     import multiprocessing  # (only here: a build that needs no workers does not load them)
     from concurrent.futures import ProcessPoolExecutor
 
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         for kind, path, parser in todo:
             _AHEAD[kind, str(path)] = executor.submit(_parse, parser, path)
@@ -75,6 +77,20 @@ def parsing(jobs: list[Job], cache: ParseCache | None) -> Iterator[None]:
     finally:
         _AHEAD.clear()
         executor.shutdown(cancel_futures=True)
+
+
+def die_with_parent(parent: int) -> None:
+    """In a worker: be killed when the process that forked it ends, however it ends (killed
+    with SIGKILL too, when nothing can clean up): otherwise the workers of a `validate`
+    stopped with kill -9 would keep running without it. Linux's prctl(PR_SET_PDEATHSIG)
+    does this in the kernel (workers are forked only on Linux)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1  # noqa: N806 - the name in <sys/prctl.h>
+    with contextlib.suppress(OSError, AttributeError):  # (not Linux's C library)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent ended before prctl was called
+        os._exit(0)
 
 
 def only_thread() -> bool:
@@ -139,9 +155,11 @@ class Rendered:
 
     def __init__(self, jobs: list[tuple[str, Callable[[], str]]]):
         read, write = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker
             os.close(read)
+            die_with_parent(parent)
             _render(jobs, write)
         os.close(write)
         self.pid: int | None = pid

@@ -14,14 +14,14 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__, snapshots
+from . import __version__, files, snapshots
 from . import models as m
 from .problems import Problems
-from .project import Project, load_project
+from .project import CACHE, Project, load_project
 from .releases import content_hash, version_key
 
 EPILOG = "Run 'living-theories COMMAND --help' for more about one command."
@@ -48,8 +48,11 @@ def _no_folder(folder: str) -> int | None:
     return 1
 
 
-def _cannot_write(exc: OSError, folder: Path) -> int:
+def _cannot_write(exc: OSError | files.FileProblem, folder: Path) -> int:
     """A folder that cannot be created or written: say why in one line (not a bug)."""
+    if isinstance(exc, files.FileProblem):
+        print(f"error: cannot write to '{folder}': {exc.message} - {exc.hint}", file=sys.stderr)
+        return 1
     place = Path(exc.filename) if exc.filename else folder
     blocker = next((p for p in [place, *place.parents] if p.exists() and not p.is_dir()), None)
     if blocker is not None:
@@ -93,15 +96,36 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _one_at_a_time(root: Path) -> Iterator[None]:
+    """Commands that read, change and write the project's files (release, imports) run one at
+    a time: two releases at once would each write a lock file without the other's entry.
+    What an earlier one killed mid-write left behind is swept away first."""
+    with files.exclusive(root / CACHE / "writing.lock"):
+        files.sweep([root, root / "evidence", *(root / "theories").glob("*"),
+                     *(root / "releases").glob("*")])
+        yield
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     if (code := _no_folder(args.dir)) is not None:
         return code
     root = Path(args.dir)
+    try:
+        with _one_at_a_time(root), files.Changes() as changes:
+            return _release(root, args.theory, changes)
+    except (OSError, files.FileProblem) as exc:  # every file is as it was (see Changes)
+        code = _cannot_write(exc, root)
+        print("Nothing was released.", file=sys.stderr)
+        return code
+
+
+def _release(root: Path, theory_id: str, changes: files.Changes) -> int:
     project, problems = load_project(root)
-    theory = project.graph.theories.get(args.theory)
+    theory = project.graph.theories.get(theory_id)
     if theory is None and not problems:
         known = ", ".join(sorted(project.graph.theories)) or "none"
-        print(f"error: there is no theory '{args.theory}' - known theories: {known}",
+        print(f"error: there is no theory '{theory_id}' - known theories: {known}",
               file=sys.stderr)
         return 1
     # Released-but-not-yet-locked versions are what this command is for: they do not block.
@@ -119,18 +143,16 @@ def cmd_release(args: argparse.Namespace) -> int:
         print(f"nothing to release: every version of '{theory.id}' is already released "
               f"(add v{len(theory.versions) + 1}.yaml with 'status: draft' for a new one)")
         return 0
-    originals: dict[Path, str] = {}
     for version in drafts:
         path = Path(version._where[0])
-        originals[path] = path.read_text(encoding="utf-8")
-        _write(path, mark_released(originals[path], dt.date.today().isoformat()))
+        changes.write(path, mark_released(files.read_bytes(path).decode("utf-8"),
+                                          dt.date.today().isoformat()))
     project, problems = load_project(root)
     problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
     if problems:
-        for path, text in originals.items():
-            _write(path, text)
+        changes.undo()
         return _fail(problems, "; nothing was released")
-    theory = project.graph.theories[args.theory]
+    theory = project.graph.theories[theory_id]
     released = []
     for version in theory.versions:
         if project.lock.hash_of(theory.id, version.number) is None:
@@ -141,7 +163,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     older = [v for v in theory.versions if v not in released and v.status == "released"
              and not project.lock.versions[version_key(theory.id, v.number)].get("snapshot")]
     for version in released + older:
-        _write_snapshot(project, theory, version)
+        _write_snapshot(project, theory, version, changes)
     project.lock.save()
     for version in released:
         print(f"released {theory.id} version {version.number} "
@@ -154,15 +176,14 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def _write_snapshot(project: Project, theory: m.Theory, version: m.Version,
+                    changes: files.Changes,
                     corrections: list[dict[str, str]] | None = None) -> None:
     """Write a released version's snapshot and keep its hash in the lock (saved by the caller)."""
     entry = project.lock.versions[version_key(theory.id, version.number)]
     data = snapshots.take(project.graph, theory, version, project.graph.corpus.project.url,
                           entry["hash"], corrections)
     text = snapshots.dumps(data)
-    path = snapshots.path_of(project.root, theory.id, version.number)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write(path, text)
+    changes.write(snapshots.path_of(project.root, theory.id, version.number), text)
     entry["snapshot"] = snapshots.digest(text)
     if corrections:
         entry["corrections"] = corrections
@@ -178,6 +199,17 @@ def cmd_correct(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     root = Path(args.dir)
+    try:
+        with _one_at_a_time(root), files.Changes() as changes:
+            return _correct(root, args, reason, changes)
+    except (OSError, files.FileProblem) as exc:  # every file is as it was (see Changes)
+        code = _cannot_write(exc, root)
+        print("Nothing was corrected.", file=sys.stderr)
+        return code
+
+
+def _correct(root: Path, args: argparse.Namespace, reason: str,
+             changes: files.Changes) -> int:
     project, problems = load_project(root)
     theory = project.graph.theories.get(args.theory)
     version = project.graph.version(args.theory, args.number) if theory else None
@@ -197,7 +229,7 @@ def cmd_correct(args: argparse.Namespace) -> int:
     entry["hash"] = content_hash(version)
     old = project.snapshots.get((theory.id, version.number))
     corrections = (old.corrections if old else []) + [snapshots.correction(reason)]
-    _write_snapshot(project, theory, version, corrections)
+    _write_snapshot(project, theory, version, changes, corrections)
     project.lock.save()
     print(f"corrected {theory.id} version {version.number} on {corrections[-1]['date']}: "
           f"{reason} (content hash {entry['hash']}); its page and citation say so")
@@ -275,11 +307,15 @@ def cmd_import_feedback(args: argparse.Namespace) -> int:
         print(f"error: {out} already exists - import into another file with --out, or remove "
               "it first", file=sys.stderr)
         return 1
-    _write(out, feedback_yaml(records, args.round, source.name))
-    _, problems = load_project(root)
-    if problems:  # never leave the project invalid
-        out.unlink()
-        return _fail(problems, "; nothing was written")
+    try:
+        with _one_at_a_time(root), files.Changes() as changes:
+            changes.write(out, feedback_yaml(records, args.round, source.name))
+            _, problems = load_project(root)
+            if problems:  # never leave the project invalid
+                changes.undo()
+                return _fail(problems, "; nothing was written")
+    except (OSError, files.FileProblem) as exc:
+        return _cannot_write(exc, out.parent)
     print(f"wrote {len(records)} feedback record{'s' if len(records) != 1 else ''} to {out}")
     return 0
 
@@ -298,22 +334,19 @@ def cmd_import_cmocs(args: argparse.Namespace) -> int:
         plan, cell_problems = plan_import(rows, project.graph, root, locked)
     if cell_problems:
         return _fail_rows(cell_problems, source)
-    originals = {p: p.read_text(encoding="utf-8") if p.exists() else None for p in plan.files}
-    new_dirs = sorted({p.parent for p in plan.files if not p.parent.exists()})
-    for path, text in plan.files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write(path, text)
-    _, problems = load_project(root)
-    problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
-    if problems:  # e.g. a CMOC id another theory already uses: undo everything
-        for path, text in originals.items():
-            if text is None:
-                path.unlink()
-            else:
-                _write(path, text)
-        for folder in reversed(new_dirs):
-            folder.rmdir()
-        return _fail(problems, "; nothing was written")
+    try:  # all or nothing: any error, a file system's too, undoes every file written
+        with _one_at_a_time(root), files.Changes() as changes:
+            for path, text in plan.files.items():
+                changes.write(path, text)
+            _, problems = load_project(root)
+            problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
+            if problems:  # e.g. a CMOC id another theory already uses: undo everything
+                changes.undo()
+                return _fail(problems, "; nothing was written")
+    except (OSError, files.FileProblem) as exc:
+        code = _cannot_write(exc, root / "theories")
+        print("Nothing was written.", file=sys.stderr)
+        return code
     for path in plan.files:
         print(f"wrote {path.relative_to(root) if path.is_relative_to(root) else path}")
     for warning in plan.warnings:
@@ -331,7 +364,11 @@ def cmd_export_cmocs(args: argparse.Namespace) -> int:
         print("error: the file name must end in .xlsx or .csv", file=sys.stderr)
         return 1
     if args.template:
-        write_table(out, template_rows())
+        try:
+            with files.replacing(out) as tmp:
+                write_table(tmp, template_rows())
+        except OSError as exc:
+            return _cannot_write(exc, out.parent)
         print(f"wrote the CMOC table template to {out}")
         return 0
     if (code := _no_folder(args.dir)) is not None:
@@ -340,7 +377,11 @@ def cmd_export_cmocs(args: argparse.Namespace) -> int:
     if problems:
         return _fail(problems)
     rows = table_rows(project.graph)
-    write_table(out, rows)
+    try:  # a full disk leaves no half-written spreadsheet
+        with files.replacing(out) as tmp:
+            write_table(tmp, rows)
+    except OSError as exc:
+        return _cannot_write(exc, out.parent)
     print(f"wrote {len(rows)} CMOC{'s' if len(rows) != 1 else ''} to {out}")
     return 0
 
@@ -376,7 +417,11 @@ def cmd_export_markdown(args: argparse.Namespace) -> int:
     if out.exists() and any(out.iterdir()) and not (out / "mkdocs.yml").exists():
         print(f"error: {out} is not empty - give a new folder", file=sys.stderr)
         return 1
-    n = export_markdown(project, out, root / "mkdocs.yml", review=args.review)
+    try:  # written beside `out`, then put in its place: never a half-written export
+        with files.replacing_folder(out) as tmp:
+            n = export_markdown(project, tmp, root / "mkdocs.yml", review=args.review)
+    except OSError as exc:
+        return _cannot_write(exc, out)
     for problem in problems.resolved():  # warnings (e.g. links shown as text)
         print(problem.format(), file=sys.stderr)
     print(f"wrote {n} pages to {out}; build them with: mkdocs build -f {out / 'mkdocs.yml'}")
@@ -395,12 +440,6 @@ def mark_released(text: str, today: str) -> str:
         text = re.sub(r"^status: released", f"status: released\ndate: {today}", text, count=1,
                       flags=re.M)
     return text
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -536,6 +575,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # the file system, not a bug: a command not guarded above
+        print(f"error: {exc.filename or 'a file'}: {(exc.strerror or str(exc)).lower()} - "
+              "check the file, its folder and the free disk space", file=sys.stderr)
+        return 1
     except Exception as exc:  # a bug, not bad input: say so briefly
         if os.environ.get("LIVING_THEORIES_DEBUG"):
             raise

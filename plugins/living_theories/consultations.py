@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import yaml
 
+from . import files
 from . import models as m
 from .graph import TheoryGraph
 from .spreadsheets import escape_cell, unescape_cell
@@ -223,4 +224,6 @@ def import_feedback(csv_path: Path, graph: TheoryGraph, round_id: str,
         except UnicodeDecodeError:
             return [], [RowProblem(0, "", "the file is not readable text",
                                    "save it from the spreadsheet as CSV (UTF-8)")]
+    if (bad := files.csv_problem(text)) is not None:
+        return [], [RowProblem(bad[0], "", bad[1], bad[2])]
     return read_feedback(text, graph, round_id, set(graph.corpus.evidence))

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from . import ahead
+from . import ahead, files
 from . import models as m
 from .cache import MISSING, ParseCache, Stamp, stamp
 from .problems import Problems, YamlPath
@@ -70,12 +70,26 @@ class _Loader(YamlLoader):  # type: ignore[misc, valid-type]
     }
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        if not isinstance(node, yaml.MappingNode):  # '!!map [a]': PyYAML's error says so
+            return super().construct_mapping(node, deep=deep)
         seen: set[Any] = set()
         for key_node, _ in node.value:
             if isinstance(key_node.value, str):  # (a list as a key: PyYAML's error says so)
                 self.note_key(key_node.value, seen, key_node)
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML's constructors crash on some explicitly tagged values ('!!timestamp x' gives
+        # an AttributeError, '!!int x' a ValueError): a YAML error at the value's line instead
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError,
+                OverflowError) as exc:
+            tag = str(node.tag).replace(_TAG, "!!")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"this value cannot be read as '{tag}' ({exc})",
+                node.start_mark) from None
 
     def note_key(self, key: Any, seen: Container[Any], node: yaml.Node | yaml.Event) -> None:
         """Record a duplicate if `key` is in `seen`, the keys of its mapping so far (`node`:
@@ -84,10 +98,22 @@ class _Loader(YamlLoader):  # type: ignore[misc, valid-type]
             self.duplicates.append((node.value, node.start_mark))
 
 
+# Characters YAML does not allow in a file (C0 and C1 controls except tab and line ends,
+# surrogates, U+FFFE/U+FFFF): PyYAML's own error gives neither line nor column.
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
+                            "\U00010000-\U0010ffff]")
+
+
 def read_text(path: Path, problems: Problems) -> str | None:
-    data = path.read_bytes()
+    """A YAML file's text, or None after reporting why it cannot be read (not a regular
+    file, not UTF-8, control characters)."""
     try:
-        return data.decode("utf-8-sig")
+        data = files.read_bytes(path)
+    except files.FileProblem as exc:
+        problems.add(path, exc.message, exc.hint)
+        return None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -99,6 +125,16 @@ def read_text(path: Path, problems: Problems) -> str | None:
             column=column,
         )
         return None
+    if (bad := _NOT_PRINTABLE.search(text)) is not None:
+        start = bad.start()
+        line = text.count("\n", 0, start) + 1
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+        problems.add(path, "the file contains an invisible control character "
+                     f"(U+{ord(bad.group()):04X}) at column {column}",
+                     "delete it (it often comes with text copied from a PDF or a word processor)",
+                     line=line, column=column)
+        return None
+    return text
 
 
 # Parsed files by (path, size, modification and change times): `mkdocs serve` re-reads only
@@ -109,6 +145,11 @@ _PARSED: dict[str, tuple[Stamp, Any]] = {}
 
 def parse_yaml(path: Path, problems: Problems, cache: ParseCache | None = None) -> Any:
     """Parse one YAML file; on a syntax error, report it and return None."""
+    if (target := files.outside(path, problems.root)) is not None:
+        problems.add(path, f"this is a link to '{target}', outside the project",
+                     "copy the file into the project instead of linking to it")
+        problems.unreadable.add(str(path))
+        return None
     when = stamp(path)
     cached = _PARSED.get(str(path))
     blob = None  # the data marshalled, when a worker parsed it (see ahead.py)
@@ -132,7 +173,7 @@ def parse_yaml(path: Path, problems: Problems, cache: ParseCache | None = None) 
 def parse_quietly(path: Path) -> Any:
     """A clean file's data (for `ahead`, in another process); raises on any problem at all,
     which `parse_yaml` will then find and report."""
-    data, duplicates = _plain_data(path.read_bytes().decode("utf-8-sig"))
+    data, duplicates = _plain_data(files.read_bytes(path).decode("utf-8-sig"))
     if duplicates:
         raise ValueError("duplicate keys")
     return data
@@ -157,8 +198,10 @@ def _parse_yaml(path: Path, problems: Problems) -> Any:
                      column=mark.column + 1 if mark else None)
         problems.unreadable.add(str(path))
         return None
-    except yaml.YAMLError as exc:  # pragma: no cover - non-marked errors are rare
-        problems.add(path, f"YAML cannot be read: {exc}", "check the file's syntax")
+    except (yaml.YAMLError, RecursionError) as exc:  # not expected: _plain_data bounds depth
+        problems.add(path, f"YAML cannot be read: {str(exc).splitlines()[0]}",
+                     "check the file's syntax")
+        problems.unreadable.add(str(path))
         return None
     for key, mark in duplicates:
         problems.add(path, f"the key '{key}' appears twice in the same block",
@@ -177,6 +220,58 @@ class _NotPlain(Exception):
     """The document uses a YAML feature the fast path leaves to PyYAML."""
 
 
+# Bounds that no real file comes near, so that a hostile or broken one is an error at its
+# line, not a crash (Python's recursion limit) or minutes of work: aliases (`*a` repeats the
+# block `&a`) nested ten deep, ten at a time, make a billion values from a few lines.
+MAX_DEPTH = 100  # blocks and lists inside each other
+MAX_REPEATED = 100_000  # values that aliases may add beyond the file's own
+
+
+class _TooComplex(yaml.MarkedYAMLError):
+    """A document beyond MAX_DEPTH or MAX_REPEATED; `problem` and `note` say so in words."""
+
+
+def _too_deep(mark: Any) -> _TooComplex:
+    return _TooComplex(problem=f"blocks and lists are nested more than {MAX_DEPTH} levels "
+                       "deep here", problem_mark=mark,
+                       note="check the brackets and the indentation")
+
+
+def _check_bounds(loader: _Loader, text: str) -> None:
+    """Raise _TooComplex if the document nests too deep or its aliases expand too much;
+    reads the parser's events only (nothing is built, nothing is expanded)."""
+    limit = len(text) + MAX_REPEATED  # without aliases, a file has fewer values than bytes
+    sizes: dict[str, int] = {}  # anchor -> values in the block it names, aliases expanded
+    open_: list[list[Any]] = []  # per open block or list: [values so far, its anchor]
+    starts, ends = (yaml.SequenceStartEvent, yaml.MappingStartEvent), \
+        (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    while not isinstance(event := loader.get_event(), yaml.StreamEndEvent):
+        if isinstance(event, starts):
+            if len(open_) >= MAX_DEPTH:
+                raise _too_deep(event.start_mark)
+            open_.append([1, event.anchor])
+            continue
+        if isinstance(event, ends):
+            count, anchor = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = count
+        elif isinstance(event, yaml.ScalarEvent):
+            count = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            count = sizes.get(event.anchor, 1)  # (an unknown alias: PyYAML's error says so)
+        else:
+            continue
+        if open_:
+            open_[-1][0] += count
+            if open_[-1][0] > limit:
+                raise _TooComplex(
+                    problem="the aliases ('*name') here repeat their blocks too often (the "
+                    f"file would hold over {limit:,} values)", problem_mark=event.start_mark,
+                    note="write the values out, or repeat fewer blocks with '*name'")
+
+
 def _plain_data(text: str) -> tuple[Any, list[tuple[Any, Any]]]:
     """A document's data and its duplicate keys (key, mark), as PyYAML's `get_single_data`
     gives them, in a quarter of the time.
@@ -191,6 +286,11 @@ def _plain_data(text: str) -> tuple[Any, list[tuple[Any, Any]]]:
         return _from_events(loader), loader.duplicates
     except _NotPlain:
         pass
+    finally:
+        loader.dispose()
+    loader = _Loader(text)
+    try:
+        _check_bounds(loader, text)
     finally:
         loader.dispose()
     loader = _Loader(text)
@@ -223,12 +323,14 @@ def _from_events(loader: _Loader) -> Any:
                     return values[tag, text]
         return text
 
-    def value(event: yaml.Event) -> Any:
+    def value(event: yaml.Event, depth: int = 0) -> Any:
         kind = type(event)
         if kind is yaml.ScalarEvent:
             return scalar(event)
         if event.anchor is not None:
             raise _NotPlain
+        if depth >= MAX_DEPTH and kind in (yaml.MappingStartEvent, yaml.SequenceStartEvent):
+            raise _too_deep(event.start_mark)
         if kind is yaml.MappingStartEvent and event.tag in (None, _MAP):
             data: dict[Any, Any] = {}
             while type(key_event := next_event()) is not yaml.MappingEndEvent:
@@ -236,12 +338,12 @@ def _from_events(loader: _Loader) -> Any:
                     raise _NotPlain  # a list or mapping as a key: PyYAML's error says so
                 key = scalar(key_event)
                 loader.note_key(key, data, key_event)
-                data[key] = value(next_event())
+                data[key] = value(next_event(), depth + 1)
             return data
         if kind is yaml.SequenceStartEvent and event.tag in (None, _SEQ):
             items = []
             while type(item := next_event()) is not yaml.SequenceEndEvent:
-                items.append(value(item))
+                items.append(value(item, depth + 1))
             return items
         raise _NotPlain  # an alias, or an explicit tag
 
@@ -256,6 +358,8 @@ def _from_events(loader: _Loader) -> Any:
 
 
 def _explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str]:
+    if isinstance(exc, _TooComplex):
+        return exc.problem or "", exc.note or ""
     problem = (exc.problem or "").strip()
     mark = exc.problem_mark
     line_text = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
@@ -278,6 +382,8 @@ def _explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str]
     if "found unhashable key" in problem:
         return ("a list or a block is used as a field name",
                 "field names are single words followed by ':' (look for a stray '?' or '[')")
+    if "cannot be read as '!!" in problem:
+        return problem, "remove the '!!' tag: these files need no types, only text and numbers"
     if "found undefined alias" in problem or "found unknown escape" in problem:
         return (f"YAML cannot read this: {problem}",
                 "put the text in quotes, or escape the '*' or '\\'")
@@ -402,6 +508,8 @@ def _place(data: Any, loc: YamlPath, owner: str = "") -> str:
 
 
 def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "text"
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, (int, float)):
@@ -412,7 +520,14 @@ def _kind(value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing"
-    return "text"
+    # explicit YAML tags (!!set, !!binary, !!timestamp) make values these files do not use
+    if isinstance(value, (set, frozenset)):
+        return "a set (written with '!!set')"
+    if isinstance(value, bytes):
+        return "binary data (written with '!!binary')"
+    if hasattr(value, "isoformat"):
+        return "a date and time (written with '!!timestamp')"
+    return f"a value of the type '{type(value).__name__}'"
 
 
 def explain(error: dict[str, Any], model: type[BaseModel], data: Any = None,
@@ -444,7 +559,8 @@ def explain(error: dict[str, Any], model: type[BaseModel], data: Any = None,
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
         if pattern == m.ID_PATTERN:
-            return at(f"{value!r} is not a valid id"), m.ID_HINT
+            message, hint = m.id_problem(value)
+            return at(message), hint
         if "\\d{4}" in pattern:
             return at(f"{value!r} is not a date"), "write it as YYYY-MM-DD (e.g. 2025-01-15), " \
                 "YYYY-MM or YYYY"
@@ -516,9 +632,11 @@ def validate(model: type[m.Strict], data: Any, path: Path, problems: Problems,
 
 
 def yaml_files(folder: Path) -> list[Path]:
+    """Every *.yaml and *.yml under `folder`, files or not: the readers say what else is
+    wrong with one (a folder where a file belongs, a pipe, a link leading out)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml"))
 
 
 def project_files(root: Path) -> list[Path]:
@@ -533,10 +651,23 @@ def load_corpus(root: Path, problems: Problems, cache: ParseCache | None = None)
     problems.locate = locate
     corpus = Corpus(root=root)
     theories_dir, evidence_dir = root / "theories", root / "evidence"
-    if not theories_dir.is_dir():
+    if not theories_dir.exists():
         problems.add(root, "there is no 'theories' folder here",
                      "run the command in your project folder, or create theories/")
-    for path in yaml_files(theories_dir):
+    for folder in (theories_dir, evidence_dir):
+        if folder.exists() and not folder.is_dir():
+            problems.add(folder, "this is a file, but a folder belongs here",
+                         f"rename the file and make a folder '{folder.name}' for your records")
+            problems.unreadable.add(str(folder))
+        elif (target := files.outside(folder, root)) is not None:
+            problems.add(folder, f"this is a link to '{target}', outside the project",
+                         "move the folder into the project instead of linking to it")
+            problems.unreadable.add(str(folder))
+    # (nothing is read from a folder reported above)
+    readable = theories_dir.is_dir() and str(theories_dir) not in problems.unreadable
+    theory_files = yaml_files(theories_dir) if readable else []
+    entries = list(theories_dir.glob("*")) if readable else []
+    for path in theory_files:
         rel = path.relative_to(theories_dir).parts
         if rel in (("project.yaml",), ("project.yml",)):
             data = parse_yaml(path, problems, cache)
@@ -557,7 +688,14 @@ def load_corpus(root: Path, problems: Problems, cache: ParseCache | None = None)
             problems.add(path, "unexpected file in theories/",
                          "theories/ holds project.yaml and one folder per theory with "
                          "theory.yaml and v1.yaml, v2.yaml, ...")
-    for theory_dir in sorted(p for p in theories_dir.glob("*") if p.is_dir()):
+    for entry in entries:
+        if not entry.is_dir() and entry.suffix not in (".yaml", ".yml") \
+                and re.match(m.ID_PATTERN, entry.name):
+            problems.add(entry, "this is a file, but a theory's folder belongs here",
+                         f"rename the file and make a folder '{entry.name}' with theory.yaml "
+                         "and v1.yaml in it")
+            problems.unreadable.add(str(entry))
+    for theory_dir in sorted(p for p in entries if p.is_dir()):
         if theory_dir.name not in corpus.theories and not any(
             p.name.startswith("theory.") for p in theory_dir.iterdir()
         ):
@@ -565,7 +703,14 @@ def load_corpus(root: Path, problems: Problems, cache: ParseCache | None = None)
                          "theory.yaml", "add theory.yaml with at least 'title: ...'")
     for theory in corpus.theories.values():
         _load_versions(root / "theories" / theory.id, theory, corpus, problems, cache)
-    for path in yaml_files(evidence_dir):
+    for theory_id in corpus.invalid_ids & {p.name for p in entries}:
+        # a theory.yaml that failed: its CMOCs are not "missing" wherever they are used
+        for path in _version_files(theories_dir / theory_id).values():
+            data = parse_yaml(path, problems, cache)
+            if isinstance(data, dict):
+                corpus.invalid_ids.update(_ids_in(data.get("cmocs")))
+    for path in yaml_files(evidence_dir) if str(evidence_dir) not in problems.unreadable \
+            else []:
         _load_evidence(path, corpus, problems, cache)
     return corpus
 
@@ -583,8 +728,9 @@ def _mapping(data: Any, path: Path, problems: Problems) -> dict | None:
 def _load_theory(path: Path, theory_id: str, corpus: Corpus, problems: Problems,
                  cache: ParseCache | None = None) -> None:
     if not re.match(m.ID_PATTERN, theory_id):
-        problems.add(path.parent, f"the folder name '{theory_id}' is not a valid theory id",
-                     "rename the folder: " + m.ID_HINT)
+        message, hint = m.id_problem(theory_id)
+        problems.add(path.parent, f"the folder name is not a valid theory id: {message}",
+                     "rename the folder: " + hint)
         return
     data = parse_yaml(path, problems, cache)
     if data is None or (data := _mapping(data, path, problems)) is None:
@@ -608,15 +754,18 @@ def _ids_in(data: Any) -> set[str]:
     return set()
 
 
+def _version_files(folder: Path) -> dict[int, Path]:
+    if not folder.is_dir():
+        return {}
+    return {int(match.group(1)): path for path in folder.iterdir()
+            if (match := VERSION_FILE.match(path.name))}
+
+
 def _load_versions(folder: Path, theory: m.Theory, corpus: Corpus,
                    problems: Problems, cache: ParseCache | None = None) -> None:
-    files = {}
-    for path in folder.iterdir():
-        match = VERSION_FILE.match(path.name)
-        if match:
-            files[int(match.group(1))] = path
-    for number in sorted(files):
-        path = files[number]
+    found = _version_files(folder)
+    for number in sorted(found):
+        path = found[number]
         data = parse_yaml(path, problems, cache)
         if data is None or (data := _mapping(data, path, problems)) is None:
             continue

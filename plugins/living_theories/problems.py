@@ -8,12 +8,23 @@ report is printed, so the happy path never pays for it.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 YamlPath = tuple[Any, ...]
+
+
+# Line breaks and control characters, which a message may quote from a file: shown escaped,
+# so that every problem stays one line (Python's splitlines also breaks at \x1c-\x1e, \x85).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass
@@ -34,7 +45,7 @@ class Problem:
         text = f"{where}: {self.message}"
         if self.hint:
             text += f" - {self.hint}"
-        return ("warning: " if self.warning else "") + text
+        return one_line(("warning: " if self.warning else "") + text)
 
 
 @dataclass
@@ -66,6 +77,10 @@ class Problems:
 
     def display(self, file: Path | str) -> str:
         p = Path(file)
+        try:  # (a link is named where it is, not where it leads)
+            return Path(os.path.abspath(p)).relative_to(os.path.abspath(self.root)).as_posix()
+        except ValueError:
+            pass
         try:
             return p.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:

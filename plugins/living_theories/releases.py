@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import files
 from . import models as m
 from .citations.bibtex import Bibliography, Reference
 from .citations.syntax import cited_keys
@@ -26,6 +28,7 @@ from .graph import iter_markdown
 from .problems import Problems
 
 LOCK_NAME = "living-theories.lock"
+FOLDER = "releases"  # snapshots of released versions (snapshots.py)
 _HEADER = (
     "Written by `living-theories release`. Do not edit by hand: it holds the content hash of "
     "every released theory version, so that an edit to a released version is caught."
@@ -106,9 +109,7 @@ class Lock:
         data = {"comment": _HEADER, "seal": seal(self.versions),
                 "versions": dict(sorted(self.versions.items()))}
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(self.path)  # never a half-written lock file
+        files.atomic_write(self.path, text)  # never a half-written lock file
 
 
 def seal(versions: dict[str, Any]) -> str:
@@ -120,7 +121,7 @@ def seal(versions: dict[str, Any]) -> str:
 
 def check_lock_sealed(lock: Lock, sealed: str | None, problems: Problems) -> None:
     snapshotted = any(isinstance(e, dict) and e.get("snapshot") for e in lock.versions.values())
-    orphans = sorted(p for p in (lock.path.parent / "releases").glob("*/v*.json")
+    orphans = sorted(p for p in (lock.path.parent / FOLDER).glob("*/v*.json")
                      if f"{p.parent.name}/{p.stem}" not in lock.versions)
     if (sealed or snapshotted) and sealed != seal(lock.versions):
         problems.add(lock.path, "living-theories.lock was edited by hand: its entries no longer "
@@ -136,26 +137,81 @@ def check_lock_sealed(lock: Lock, sealed: str | None, problems: Problems) -> Non
 
 def load_lock(root: Path, problems: Problems) -> Lock:
     lock = Lock(root / LOCK_NAME)
-    if not lock.path.exists():
+    if not lock.path.exists() and not lock.path.is_symlink():
         check_lock_sealed(lock, None, problems)  # a deleted lock leaves snapshots behind
         return lock
+    restore = ("restore it from version control (git checkout living-theories.lock); it is "
+               "written by the tool, not by hand")
     try:
-        data = json.loads(lock.path.read_text(encoding="utf-8"))
-        versions = data["versions"]
-        if not isinstance(versions, dict) or not all(
-            isinstance(v, dict) and isinstance(v.get("hash"), str) for v in versions.values()
-        ):
-            raise ValueError("bad entries")
-    except (ValueError, KeyError, TypeError) as exc:
-        line = getattr(exc, "lineno", None)
-        problems.add(lock.path, "the lock file is damaged",
-                     "restore it from version control (git checkout living-theories.lock); "
-                     "it is written by the tool, not by hand", line=line)
+        data = json.loads(files.read_bytes(lock.path, root).decode("utf-8"))
+    except files.FileProblem as exc:
+        problems.add(lock.path, exc.message, exc.hint)
+        problems.unreadable.add(str(lock.path))
         return lock
-    lock.versions = versions
-    check_lock_sealed(lock, data.get("seal") if isinstance(data.get("seal"), str) else None,
-                      problems)
+    except (ValueError, RecursionError) as exc:  # (UnicodeDecodeError is a ValueError)
+        problems.add(lock.path, "the lock file is damaged: it is not JSON", restore,
+                     line=getattr(exc, "lineno", None))
+        problems.unreadable.add(str(lock.path))
+        return lock
+    versions = data.get("versions") if isinstance(data, dict) else None
+    if not isinstance(versions, dict):
+        problems.add(lock.path, "the lock file is damaged: it has no 'versions'", restore)
+        problems.unreadable.add(str(lock.path))
+        return lock
+    for key, entry in versions.items():
+        if (why := _bad_entry(key, entry)) is not None:
+            problems.add(lock.path, f"the lock file is damaged: the entry '{key[:80]}' {why}",
+                         restore, line=_line_of(lock.path, key))
+            problems.unreadable.add(str(lock.path))
+    if str(lock.path) not in problems.unreadable:
+        lock.versions = versions
+        check_lock_sealed(lock, data.get("seal") if isinstance(data.get("seal"), str)
+                          else None, problems)
     return lock
+
+
+_ENTRY_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*/v[1-9][0-9]*$")
+
+
+def _bad_entry(key: str, entry: Any) -> str | None:
+    """Why a lock entry cannot be used (its shape, not its content), or None."""
+    if not _ENTRY_KEY.match(key):
+        return "is not of the form 'theory/vN'"
+    if not isinstance(entry, dict) or not isinstance(entry.get("hash"), str):
+        return "has no content hash"
+    if not isinstance(entry.get("date", ""), str):
+        return "has a date that is not text"
+    if not isinstance(entry.get("snapshot", ""), str):
+        return "has a damaged snapshot hash"
+    refs = entry.get("references", {})
+    if not isinstance(refs, dict) or not all(isinstance(v, str) for v in refs.values()):
+        return "has a damaged list of references"
+    was = entry.get("released_as")
+    if was is None:
+        return None
+    if not isinstance(was, dict) or not isinstance(was.get("theory_title"), str) or not all(
+            isinstance(was.get(k), str | None) for k in
+            ("theory_domain", "publisher", "project_title")):
+        return "has a damaged 'released_as'"
+    authors = was.get("authors", [])
+    try:
+        if not isinstance(authors, list):
+            raise TypeError
+        for author in authors:
+            m.Person.model_validate(author)
+    except (TypeError, ValueError):  # (pydantic's ValidationError is a ValueError)
+        return "has damaged authors in 'released_as'"
+    return None
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    """The line of `"key":` in a JSON file, for a damaged entry."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    at = text.find(json.dumps(key, ensure_ascii=False) + ":")
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
 
 
 def _where_to_change(theory: m.Theory) -> str:

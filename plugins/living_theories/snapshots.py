@@ -22,11 +22,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from . import files
 from . import models as m
 from .graph import TheoryGraph, cited_evidence
 from .problems import Problems
+from .releases import FOLDER
 
-FOLDER = "releases"
 FORMAT = 1
 # What a page shows of an evidence record and of a source: a change to any of these would
 # change a released version's page.
@@ -121,8 +122,8 @@ def load(root: Path, lock_versions: dict[str, dict[str, Any]],
         fix = ("restore it from version control (git checkout " f"{FOLDER}/{theory_id}/"
                f"v{number}.json); it is written by the tool, never by hand")
         try:
-            text = path.read_text(encoding="utf-8") if path.is_file() else None
-        except (OSError, UnicodeDecodeError):
+            text = files.read_bytes(path, root).decode("utf-8") if path.exists() else None
+        except (files.FileProblem, UnicodeDecodeError):
             text = None
         if text is None:
             problems.add(path, f"the snapshot of released version {number} of '{theory_id}' "

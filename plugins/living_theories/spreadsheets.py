@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from . import files
 from . import models as m
 from .graph import TheoryGraph
 from .links import RULE, field_source, shown, unsafe
@@ -179,6 +180,8 @@ def read_rows(path: Path) -> tuple[list[Row], list[CellProblem]]:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("cp1252", errors="replace")  # Excel's CSV on Windows
+        if (bad := files.csv_problem(text, _delimiter(text))) is not None:
+            return [], [CellProblem("", bad[0], "", bad[1], bad[2])]
         table = [[unescape_cell(v) for v in row]
                  for row in csv.reader(io.StringIO(text), delimiter=_delimiter(text))]
         tables.append(("", table, {}))

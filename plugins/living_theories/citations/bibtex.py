@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import marshal
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .. import ahead
+from .. import ahead, files
 from ..cache import MISSING, ParseCache, Stamp, stamp
 from ..problems import Problems
 
@@ -35,7 +36,17 @@ def decode(value: str) -> str:
     """LaTeX to Unicode text: `Koz{\\l}owska` -> `Kozłowska`, `{NHS}` -> `NHS`."""
     if not any(ch in value for ch in "\\{}$~"):
         return value.replace("--", "\u2013")
-    return _latex().latex_to_text(value).strip()
+    try:
+        return _latex().latex_to_text(value).strip()
+    except (Exception, RecursionError):  # pylatexenc fails on e.g. \href{a} or deep braces
+        return _plain(value)
+
+
+def _plain(value: str) -> str:
+    """LaTeX markup dropped rather than decoded: commands, braces, math dollars."""
+    text = re.sub(r"\\([a-zA-Z]+\*?|.)", lambda m: m.group(1) if not m.group(1).isalpha()
+                  else "", value)
+    return " ".join(re.sub(r"[{}$]", "", text).replace("--", "\u2013").replace("~", " ").split())
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,11 @@ def parse_names(value: str) -> list[Name]:
         if raw.startswith("{") and raw.endswith("}") and raw.count("{") == 1:
             names.append(Name(decode(raw), literal=True))
             continue
-        parts = parse_single_name_into_parts(raw)
+        try:
+            parts = parse_single_name_into_parts(raw)
+        except Exception:  # e.g. unbalanced braces (InvalidNameError): shown as written
+            names.append(Name(decode(raw), literal=True))
+            continue
         names.append(Name(
             family=decode(" ".join(parts.last)),
             given=decode(" ".join(parts.first)),
@@ -164,12 +179,16 @@ def parse_quietly(path: Path) -> list[tuple[str, str, dict[str, str], int]]:
 
 def _load_bibliography(path: Path, problems: Problems) -> Bibliography:
     bib = Bibliography(path=path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return bib
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = files.read_bytes(path, problems.root)
+        text = data.decode("utf-8-sig")
+    except files.FileProblem as exc:
+        problems.add(path, exc.message, exc.hint)
+        bib.unreadable = True
+        return bib
     except UnicodeDecodeError as exc:
-        data = path.read_bytes()
         problems.add(path, f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
                      "export it from Zotero or EndNote with UTF-8 encoding",
                      line=data[: exc.start].count(b"\n") + 1)
@@ -183,6 +202,17 @@ def _load_bibliography(path: Path, problems: Problems) -> Bibliography:
         problems.add(path, message, hint, line=block.start_line + 1)
     folded: dict[str, str] = {}
     for entry in library.entries:
+        if not entry.key.strip():
+            problems.add(path, f"this @{entry.entry_type} entry has no key",
+                         "write its key after the '{', e.g. @book{pawson1997,",
+                         line=entry.start_line + 1)
+            continue
+        for f in entry.fields:
+            if (missing := _missing_comma(str(f.value))) is not None:
+                problems.add(path, f"a comma is missing after the field '{f.key}' of "
+                             f"'{entry.key}', so '{missing[1]}' was read as part of it",
+                             "end every field with a comma: title = {...},",
+                             line=f.start_line + 1 + missing[0])
         other = folded.get(entry.key.lower())
         if other is not None:
             problems.add(path, f"the keys '{other}' and '{entry.key}' differ only in capitals",
@@ -194,3 +224,26 @@ def _load_bibliography(path: Path, problems: Problems) -> Bibliography:
         bib.entries[entry.key] = Reference(entry.key, entry.entry_type.lower(), raw,
                                            entry.start_line + 1)
     return bib
+
+
+_NEXT_FIELD = re.compile(r"\n\s*([A-Za-z][\w-]*)\s*=")
+
+
+def _missing_comma(value: str) -> tuple[int, str] | None:
+    """(line within the value, field name) if a value runs on into the next field: a line
+    break followed by `name =` outside braces and quotes (`title = {x}` `year = 2015` with
+    no comma between them is read by bibtexparser as one title)."""
+    if "=" not in value:
+        return None
+    depth, quoted = 0, False
+    for i, ch in enumerate(value):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif ch == '"' and depth == 0:
+            quoted = not quoted
+        elif ch == "\n" and depth == 0 and not quoted \
+                and (match := _NEXT_FIELD.match(value, i)) is not None:
+            return value.count("\n", 0, i), match.group(1)
+    return None

@@ -288,12 +288,18 @@ class Citer:
         self._cache_file = self.cache_dir / f"citations-{digest.hexdigest()[:24]}.json"
         try:
             data = json.loads(self._cache_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        self._entries = dict(data["entries"])
+            entries = dict(data["entries"])
+            groups = {_group_key(g): text for g, text in data["groups"]}
+            items = dict(data.get("items", ()))
+            texts = [*entries, *entries.values(), *groups.values(), *items, *items.values()]
+            if not all(isinstance(t, str) for t in texts) or set(entries) != set(self._keys):
+                raise TypeError("not a cache of these references")
+        except (OSError, ValueError, LookupError, TypeError, AttributeError, RecursionError):
+            return False  # damaged, or not ours: formatted again (and saved) as if not there
+        self._entries = entries
         self._order = {key: i for i, key in enumerate(self._entries)}
-        self._group_cache = {_group_key(g): text for g, text in data["groups"]}
-        self._item_cache.update(data.get("items", ()))
+        self._group_cache = groups
+        self._item_cache.update(items)
         return True
 
     def release(self) -> bool:

@@ -19,6 +19,7 @@ from pydantic import Field
 from .base import (
     ID_HINT,
     ID_PATTERN,
+    MAX_ID_LENGTH,
     BibKey,
     BibKeyList,
     Id,
@@ -29,6 +30,7 @@ from .base import (
     Strict,
     Text,
     Visibility,
+    id_problem,
     markdown_fields,
 )
 from .evidence import (
@@ -128,6 +130,8 @@ __all__ = [
     "Incorporated",
     "Lineage",
     "Markdown",
+    "MAX_ID_LENGTH",
+    "id_problem",
     "markdown_fields",
     "Mechanism",
     "Mode",

@@ -16,8 +16,20 @@ from pydantic import (
 
 # --- Small types -------------------------------------------------------------------------
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+# Ids become file names and web addresses (cmocs/<id>/): the length is capped well below the
+# 255 bytes a file name may have, so that what validates also builds.
+MAX_ID_LENGTH = 100
+ID_PATTERN = rf"^[a-z0-9][a-z0-9-]{{0,{MAX_ID_LENGTH - 1}}}$"
 ID_HINT = "use lower-case letters, digits and hyphens, e.g. 'being-purpose'"
+
+
+def id_problem(value: object) -> tuple[str, str]:
+    """What is wrong with an id that does not match ID_PATTERN, and how to fix it."""
+    if isinstance(value, str) and len(value) > MAX_ID_LENGTH:
+        return (f"the id '{value[:30]}...' is {len(value):,} characters long; an id may have "
+                f"at most {MAX_ID_LENGTH}", "use a shorter id (ids become file names and web "
+                "addresses)")
+    return f"{value!r} is not a valid id", ID_HINT
 
 
 class Markdown(str):

@@ -280,8 +280,11 @@ def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems,
         folder = lock.path.parent / "theories" / theory_id
         present = [folder / f"{number}{ext}" for ext in (".yaml", ".yml")
                    if (folder / f"{number}{ext}").exists()]
-        if present and any(p.file == problems.display(present[0]) for p in problems.items):
-            continue  # present but failed validation: already reported
+        folder_shown = problems.display(folder) + "/"
+        if present and any(p.file == problems.display(present[0])
+                           or (theory_id not in theories and p.file.startswith(folder_shown))
+                           for p in problems.items):
+            continue  # present but it, or its theory, failed validation: already reported
         if present:
             problems.add(present[0], f"version {number[1:]} of '{theory_id}' was released, but "
                          "its file is empty or holds no version", "released versions must "

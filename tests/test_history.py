@@ -131,7 +131,7 @@ def test_citation_cff_is_valid(bundled_site):
 
 
 def copy_repo_project(dest: Path) -> Path:
-    for name in ("theories", "evidence", "docs"):
+    for name in ("theories", "evidence", "docs", "releases"):
         shutil.copytree(REPO / name, dest / name)
     for name in ("mkdocs.yml", "references.bib", "living-theories.lock"):
         shutil.copy(REPO / name, dest / name)

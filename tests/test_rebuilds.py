@@ -3,6 +3,7 @@ exactly the site that rendering everything gives."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ from living_theories.citations.formatting import Citer
 from living_theories.pages import Generated, Options, site_files
 from living_theories.project import load_project
 from living_theories.rebuilds import pages_changed
+from living_theories.releases import seal
 
 
 def generate(root: Path, previous: Generated | None = None, changed=None) -> Generated:
@@ -28,10 +30,16 @@ def markdown(generated: Generated) -> dict[str, str]:
 
 @pytest.fixture
 def repo_project(tmp_path: Path) -> Path:
+    """The bundled project as released before snapshots existed: its evidence texts may be
+    edited (with snapshots, an edit to evidence a released version shows is an error)."""
     for name in ("theories", "evidence"):
         shutil.copytree(REPO / name, tmp_path / name)
-    for name in ("references.bib", "living-theories.lock"):
-        shutil.copy(REPO / name, tmp_path / name)
+    shutil.copy(REPO / "references.bib", tmp_path / "references.bib")
+    lock = json.loads((REPO / "living-theories.lock").read_text(encoding="utf-8"))
+    for entry in lock["versions"].values():
+        entry.pop("snapshot", None)
+    lock["seal"] = seal(lock["versions"])
+    (tmp_path / "living-theories.lock").write_text(json.dumps(lock), encoding="utf-8")
     return tmp_path
 
 

@@ -119,20 +119,31 @@ def seal(versions: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+def _orphans(lock: Lock) -> list[Path]:
+    """Snapshots of released versions that the lock has no entry for."""
+    return sorted(p for p in (lock.path.parent / FOLDER).glob("*/v*.json")
+                  if f"{p.parent.name}/{p.stem}" not in lock.versions)
+
+
+def _unreleased(orphan: Path, problems: Problems) -> None:
+    problems.add(orphan, f"version {orphan.stem[1:]} of '{orphan.parent.name}' was released "
+                 "(this is its snapshot), but living-theories.lock has no entry for it",
+                 "restore living-theories.lock from version control (git checkout "
+                 "living-theories.lock): a released version cannot be un-released")
+
+
 def check_lock_sealed(lock: Lock, sealed: str | None, problems: Problems) -> None:
+    """A lock edited by hand, or deleted while released versions have snapshots."""
+    if not lock.path.exists():
+        for orphan in _orphans(lock):
+            _unreleased(orphan, problems)
+        return
     snapshotted = any(isinstance(e, dict) and e.get("snapshot") for e in lock.versions.values())
-    orphans = sorted(p for p in (lock.path.parent / FOLDER).glob("*/v*.json")
-                     if f"{p.parent.name}/{p.stem}" not in lock.versions)
     if (sealed or snapshotted) and sealed != seal(lock.versions):
         problems.add(lock.path, "living-theories.lock was edited by hand: its entries no longer "
                      "match its seal", "restore it from version control (git checkout "
                      "living-theories.lock); only 'living-theories release' and 'living-theories "
                      "correct' may change it")
-    for orphan in orphans:
-        problems.add(orphan, f"version {orphan.stem[1:]} of '{orphan.parent.name}' was released "
-                     "(this is its snapshot), but living-theories.lock has no entry for it",
-                     "restore living-theories.lock from version control (git checkout "
-                     "living-theories.lock): a released version cannot be un-released")
 
 
 def load_lock(root: Path, problems: Problems) -> Lock:
@@ -275,6 +286,14 @@ def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems,
             "that key in the draft version",
             line=bibliography[ref_key].line,
         )
+    if lock.path.exists():
+        # A snapshot the lock does not know: a release stopped before it wrote the lock (its
+        # version is marked released: run release again), or an entry deleted by hand.
+        for orphan in _orphans(lock):
+            version = next((v for v in theories.get(orphan.parent.name, m.Theory(title="-"))
+                            .versions if f"v{v.number}" == orphan.stem), None)
+            if version is None or version.status != m.Status.released.value:
+                _unreleased(orphan, problems)
     for key in sorted(set(lock.versions) - seen):
         theory_id, _, number = key.partition("/")
         folder = lock.path.parent / "theories" / theory_id

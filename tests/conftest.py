@@ -58,6 +58,23 @@ def article(html_file: Path) -> str:
     return text[start: text.index("</article>", start)]
 
 
+def built_project(tmp_path_factory, name: str) -> Path:
+    """One of tests/projects/ built `--strict` into a fresh folder: the site (for fixtures
+    shared by a module's tests, which only read it)."""
+    root = tmp_path_factory.mktemp(name)
+    shutil.copytree(PROJECTS / name, root / "project")
+    run = build_site(root / "project", root / "site")
+    assert run.returncode == 0, run.stderr
+    return root / "site"
+
+
+def copied_project(tmp_path: Path, name: str) -> Path:
+    """A copy of one of tests/projects/ to change in a test."""
+    dest = tmp_path / name
+    shutil.copytree(PROJECTS / name, dest)
+    return dest
+
+
 REPO = Path(__file__).parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -6,27 +6,20 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECTS, article, build_site, edit
+from conftest import PROJECTS, article, built_project, copied_project, edit
 
 
 @pytest.fixture(scope="module")
 def review_site(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("review")
-    shutil.copytree(PROJECTS / "review", root / "project")
-    run = build_site(root / "project", root / "site")
-    assert run.returncode == 0, run.stderr
-    return root / "site"
+    return built_project(tmp_path_factory, "review")
 
 
 @pytest.fixture
 def review(tmp_path: Path) -> Path:
-    dest = tmp_path / "review"
-    shutil.copytree(PROJECTS / "review", dest)
-    return dest
+    return copied_project(tmp_path, "review")
 
 
 def words(page: str) -> str:

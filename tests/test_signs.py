@@ -11,22 +11,17 @@ import csv
 import html
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECTS, article, build_site, edit
+from conftest import article, built_project, copied_project, edit
 
 MINUS = "\u2212"
 
 
 @pytest.fixture(scope="module")
 def signs_site(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("signs")
-    shutil.copytree(PROJECTS / "signs", root / "project")
-    run = build_site(root / "project", root / "site")
-    assert run.returncode == 0, run.stderr
-    return root / "site"
+    return built_project(tmp_path_factory, "signs")
 
 
 def _labels_beside_text(page: str) -> list[tuple[str, str]]:
@@ -99,8 +94,7 @@ def test_theory_json_gives_the_labels(signs_site):
 
 
 def test_cli_diff_shows_a_changed_sign_as_a_changed_label(cli, tmp_path):
-    project = tmp_path / "p"
-    shutil.copytree(PROJECTS / "signs", project)
+    project = copied_project(tmp_path, "signs")
     code, out, _ = cli("diff", "participation", "1", "2", "--dir", str(project))
     assert code == 0
     assert f"Mechanism (resource): [-(M{MINUS})-] {{+(M+)+}} Leader asks for suggestions" in out
@@ -108,8 +102,7 @@ def test_cli_diff_shows_a_changed_sign_as_a_changed_label(cli, tmp_path):
 
 
 def test_spreadsheet_round_trip_keeps_signs(cli, tmp_path):
-    project = tmp_path / "p"
-    shutil.copytree(PROJECTS / "signs", project)
+    project = copied_project(tmp_path, "signs")
     table = tmp_path / "cmocs.csv"
     assert cli("export-cmocs", str(table), "--dir", str(project))[0] == 0
     with table.open(encoding="utf-8", newline="") as f:
@@ -139,8 +132,7 @@ def test_spreadsheet_round_trip_keeps_signs(cli, tmp_path):
 
 
 def test_a_bad_sign_is_reported_at_its_line(cli, tmp_path):
-    project = tmp_path / "p"
-    shutil.copytree(PROJECTS / "signs", project)
+    project = copied_project(tmp_path, "signs")
     (project / "living-theories.lock").unlink()
     for v in ("v1", "v2"):
         edit(project / "theories" / "participation" / f"{v}.yaml", "status: released",

@@ -6,26 +6,20 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECTS, article, build_site, edit
+from conftest import article, built_project, copied_project, edit
 
 
 @pytest.fixture(scope="module")
 def thematic_site(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("thematic")
-    shutil.copytree(PROJECTS / "thematic", root / "project")
-    run = build_site(root / "project", root / "site")
-    assert run.returncode == 0, run.stderr
-    return root / "site"
+    return built_project(tmp_path_factory, "thematic")
 
 
 @pytest.fixture
 def thematic(tmp_path: Path) -> Path:
-    dest = tmp_path / "thematic"
-    shutil.copytree(PROJECTS / "thematic", dest)
+    dest = copied_project(tmp_path, "thematic")
     (dest / "living-theories.lock").unlink()  # edits below go to a draft
     edit(dest / "theories" / "wellbeing" / "v1.yaml", "status: released", "status: draft")
     return dest

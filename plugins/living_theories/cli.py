@@ -328,7 +328,7 @@ def cmd_import_qdpx(args: argparse.Namespace) -> int:
         return 0
     original = plan.file.read_text(encoding="utf-8") if plan.file.exists() else None
     plan.file.parent.mkdir(parents=True, exist_ok=True)
-    _write(plan.file, plan.text)
+    _write(plan.file, plan.text())
     _, problems = load_project(root)
     problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
     if problems:  # never leave the project invalid

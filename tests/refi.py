@@ -25,6 +25,7 @@ class Segment:
     end: int
     codes: list[str]  # code paths, e.g. "Trust/Meetings"
     key: str = ""  # what its GUID is derived from (default: source, start, end)
+    case: str | None = None  # a case it belongs to (a speaker in a focus group)
 
 
 @dataclass
@@ -52,7 +53,8 @@ def project_xml(name: str, sources: list[Source], extra_codes: tuple[str, ...] =
                 parent = made["/".join(parts[:i])] if i else book
                 made[sub] = SubElement(parent, "Code", {"guid": guid("code", sub),
                                                         "name": parts[i], "isCodable": "true"})
-    cases = sorted({s.case for s in sources if s.case})
+    cases = sorted({s.case for s in sources if s.case} | {g.case for s in sources
+                                                           for g in s.segments if g.case})
     if cases:
         holder = SubElement(root, "Cases")
         for case in cases:
@@ -60,6 +62,11 @@ def project_xml(name: str, sources: list[Source], extra_codes: tuple[str, ...] =
             for s in sources:
                 if s.case == case:
                     SubElement(el, "SourceRef", {"targetGUID": guid("source", s.name)})
+            for s in sources:
+                for g in s.segments:
+                    if g.case == case:
+                        key = g.key or f"{s.name}/{g.start}/{g.end}"
+                        SubElement(el, "SelectionRef", {"targetGUID": guid("selection", key)})
     holder = SubElement(root, "Sources")
     for s in sources:
         attrs = {"guid": guid("source", s.name), "name": s.name,

@@ -200,6 +200,62 @@ def test_export_codebook_follows_the_schema_and_its_map_brings_coding_back(
         "It makes a difference.": [{"cmoc": "demo-visibility", "role": "supports"}]}
 
 
+def test_the_map_names_sources_and_speakers_are_their_cases(site: Path, tmp_path: Path, cli):
+    text = "Chair: We start.\nA: Protected time matters.\nB: Not on our ward."
+    group = Source("Focus group 1", text, [
+        segment(text, "Protected time matters.", "Trust"),
+        segment(text, "Not on our ward.", "Visibility"),
+        segment(text, "We start.", "Trust")])
+    group.segments[0].case, group.segments[1].case = "FG1-A", "FG1-B"
+    (site / "qdpx-map.yaml").write_text(MAP + """sources:
+  "FG1-A":
+    id: p1                      # already in evidence/sources.yaml
+  "Focus group 1":
+    id: fg1
+    kind: meeting
+    title: Focus group 1, May 2025
+    mode: focus-group
+""", encoding="utf-8")
+    PROJECT_XSD.validate(project_xml("Groups", [group]))
+    code, out, err = cli("import-qdpx", str(write_qdpx(tmp_path / "g.qdpx", "Groups", [group])),
+                         "--map", str(site / "qdpx-map.yaml"), "--dir", str(site))
+    assert code == 0, err
+    data = yaml.safe_load((site / "evidence" / "qda-groups.yaml").read_text("utf-8"))
+    by_quote = {r["quote"]: r["source"] for r in data["evidence"]}
+    assert by_quote == {"Protected time matters.": "p1", "Not on our ward.": "qda-fg1-b",
+                        "We start.": "fg1"}
+    written = {s["id"]: s for s in data["sources"]}
+    assert set(written) == {"qda-fg1-b", "fg1"}  # p1 is the project's own
+    assert written["fg1"]["mode"] == "focus-group"
+    assert cli("validate", str(site))[0] == 0
+
+
+def test_without_a_map_codes_are_listed_and_nothing_written(site: Path, tmp_path: Path, cli):
+    qdpx = write_qdpx(tmp_path / "study.qdpx", "Leadership study", sources())
+    code, out, err = cli("import-qdpx", str(qdpx), "--dir", str(site))
+    assert code == 0
+    assert "nothing to import" in out
+    for path in ("Trust/Meetings", "Trust", "Visibility", "Emotion", "Unmapped/Politeness"):
+        assert f"not imported: code '{path}'" in err
+    assert not (site / "evidence" / "qda-leadership-study.yaml").exists()
+
+
+def test_export_codebook_of_an_earlier_version_and_bad_requests(site: Path, tmp_path: Path,
+                                                                 cli):
+    book = tmp_path / "v1.qdc"
+    assert cli("export-codebook", "demo", str(book), "--version", "1", "--dir", str(site))[0] == 0
+    CODEBOOK_XSD.validate(str(book))
+    names = [c["@name"] for c in CODEBOOK_XSD.to_dict(str(book))["Codes"]["Code"]]
+    assert names == ["CMOC 1", "CMOC 2"]
+    assert "cmoc: demo-data" in (tmp_path / "v1-map.yaml").read_text("utf-8")
+    code, _, err = cli("export-codebook", "demo", str(book), "--version", "9", "--dir", str(site))
+    assert code == 1 and "'demo' has no version 9" in err
+    code, _, err = cli("export-codebook", "nope", str(book), "--dir", str(site))
+    assert code == 1 and "there is no theory 'nope'" in err
+    code, _, err = cli("export-codebook", "demo", str(tmp_path / "v1.xml"), "--dir", str(site))
+    assert code == 1 and "must end in .qdc" in err
+
+
 # --- Bad files -------------------------------------------------------------------------------
 
 
@@ -262,6 +318,15 @@ def test_entities_are_refused(site: Path, tmp_path: Path, cli):
               b'<Project xmlns="urn:QDA-XML:project:1.0" name="&b;"/>')
     _fails(cli, site, _zip(tmp_path / "e.qdpx", {"project.qde": laughs}),
            "declares a DTD or entities", "refused as unsafe")
+
+
+def test_a_text_outside_the_file(site: Path, tmp_path: Path, cli):
+    xml = project_xml("Bad", [Source("S", "Some text here.", [])])
+    outside = re.sub(rb'plainTextPath="internal://', b'plainTextPath="relative://', xml)
+    _fails(cli, site, _zip(tmp_path / "j.qdpx", {"project.qde": outside}),
+           "the text of the source 'S' is not inside the file", "sources included")
+    _fails(cli, site, _zip(tmp_path / "k.qdpx", {"project.qde": xml}),
+           "the text of the source 'S'", "is missing from the file")
 
 
 def test_a_selection_outside_its_source(site: Path, tmp_path: Path, cli):

@@ -234,11 +234,13 @@ def _project(root: Element, file: str, text_of: Any) -> QdaProject:
         for sel in src.findall(_Q + "PlainTextSelection"):
             gid = _guid(sel, file)
             start, end = _int(sel, "startPosition", file), _int(sel, "endPosition", file)
-            if not 0 <= start < end <= len(source.text):
+            if not 0 <= start <= end <= len(source.text):
                 raise QdaError(f"{file}: the selection {gid} in the source '{label}' runs from "
                                f"character {start} to {end}, outside the source's "
                                f"{len(source.text):,} characters - the export is damaged; "
                                "export the project again")
+            if start == end:
+                continue  # an empty selection quotes nothing
             applied = [_guid(ref, file, "targetGUID")
                        for coding in sel.findall(_Q + "Coding")
                        for ref in coding.findall(_Q + "CodeRef")]

@@ -221,9 +221,10 @@ def test_the_map_names_sources_and_speakers_are_their_cases(site: Path, tmp_path
                          "--map", str(site / "qdpx-map.yaml"), "--dir", str(site))
     assert code == 0, err
     data = yaml.safe_load((site / "evidence" / "qda-groups.yaml").read_text("utf-8"))
-    by_quote = {r["quote"]: r["source"] for r in data["evidence"]}
-    assert by_quote == {"Protected time matters.": "p1", "Not on our ward.": "qda-fg1-b",
-                        "We start.": "fg1"}
+    by_quote = {r["quote"]: (r["source"], r["locator"]) for r in data["evidence"]}
+    assert by_quote == {"Protected time matters.": ("p1", "Focus group 1, L2"),
+                        "Not on our ward.": ("qda-fg1-b", "Focus group 1, L3"),
+                        "We start.": ("fg1", "L1")}
     written = {s["id"]: s for s in data["sources"]}
     assert set(written) == {"qda-fg1-b", "fg1"}  # p1 is the project's own
     assert written["fg1"]["mode"] == "focus-group"

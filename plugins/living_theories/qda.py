@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -366,12 +367,13 @@ class Plan:
                                        sort_keys=False, width=100)
 
 
-def released_references(graph: TheoryGraph, locked: set[tuple[str, int]]) -> dict[str, str]:
-    """Evidence id -> the released version that cites it by id."""
+def citing_versions(graph: TheoryGraph, only: set[tuple[str, int]] | None = None,
+                    ) -> dict[str, str]:
+    """Evidence id -> the first version (of those in `only`, if given) that cites it by id."""
     out: dict[str, str] = {}
     for theory in graph.theories.values():
         for v in theory.versions:
-            if (theory.id, v.number) not in locked:
+            if only is not None and (theory.id, v.number) not in only:
                 continue
             ids = [e for c in v.cmocs for e in c.evidence]
             ids += [e for c in v.cmocs if c.lineage for e in c.lineage.evidence]
@@ -382,22 +384,23 @@ def released_references(graph: TheoryGraph, locked: set[tuple[str, int]]) -> dic
 
 
 def _source_records(project: QdaProject, qmap: QdaMap, existing: set[str],
-                    ) -> tuple[dict[str, str], dict[tuple[str, str], str], list[dict]]:
+                    ) -> tuple[dict[str, str], dict[str, str], list[dict]]:
     """Which Living Theories source each QDA source (or case) stands for: by the map, else
     derived - a case is a participant known by the case's name (its anonymised code), a
     source in no single case a document known by its name. Returns the source id of each
     case and each text source, and the source records to write."""
     records: dict[str, dict] = {}
-    taken: set[str] = set()
+    owner: dict[str, str] = {}  # derived id -> the GUID it was derived for
 
     def define(guid: str, name: str, default: dict[str, Any]) -> str:
         given = qmap.sources.get(guid) or qmap.sources.get(name) or {}
         fields = {**default, **given}
-        sid = str(fields.get("id") or "qda-" + (slug(name) or guid[:8]))
-        if sid in taken and sid not in records:
-            sid = f"{sid}-{guid[:8]}"
-        taken.add(sid)
-        fields["id"] = sid
+        if "id" in given:  # the map may give several QDA items one source on purpose
+            sid = str(given["id"])
+        else:  # two names with one slug: the second also gets its GUID's start
+            sid = "qda-" + (slug(name) or guid[:8])
+            if owner.setdefault(sid, guid) != guid:
+                sid = f"{sid}-{guid[:8]}"
         if sid not in existing and sid not in records:
             records[sid] = {"id": sid, **{k: v for k, v in fields.items() if k != "id"}}
         return sid
@@ -414,7 +417,7 @@ def _source_records(project: QdaProject, qmap: QdaMap, existing: set[str],
             source_ids[sid] = define(sid, src.name or sid[:8],
                                      {"kind": "document", "title": src.name or sid[:8],
                                       "mode": "document"})
-    return case_ids, source_ids, list(records.values())  # type: ignore[return-value]
+    return case_ids, source_ids, list(records.values())
 
 
 def plan_import(project: QdaProject, qmap: QdaMap, graph: TheoryGraph, root: Path,
@@ -431,7 +434,7 @@ def plan_import(project: QdaProject, qmap: QdaMap, graph: TheoryGraph, root: Pat
                          if s._where and str(Path(s._where[0]).resolve()) != mine}
     elsewhere_evidence = {eid for eid, e in graph.corpus.evidence.items()
                           if e._where and str(Path(e._where[0]).resolve()) != mine}
-    released = released_references(graph, locked)
+    released, cited = citing_versions(graph, locked), citing_versions(graph)
     case_ids, source_ids, source_records = _source_records(project, qmap, elsewhere_sources)
 
     def targets_of(code: Code) -> list[Target]:
@@ -443,10 +446,8 @@ def plan_import(project: QdaProject, qmap: QdaMap, graph: TheoryGraph, root: Pat
 
     plan = Plan(file, "", {})
     new_records: list[dict] = []
+    texts_of = Counter(source_ids.values())  # a participant with several transcripts
     for src in project.sources.values():
-        case_count = {case_ids.get(c) for c in project.source_cases.get(src.guid, [])}
-        several = sum(1 for s in project.sources.values() if source_ids[s.guid] ==
-                      source_ids[src.guid]) > 1 or len(case_count) > 1
         for sel in sorted(src.selections, key=lambda s: (s.start, s.end, s.guid)):
             codes = [project.codes[c] for c in sel.codes if c in project.codes]
             bears: list[dict] = []
@@ -459,10 +460,10 @@ def plan_import(project: QdaProject, qmap: QdaMap, graph: TheoryGraph, root: Pat
                         bears.append(t.bears_on())
             if not bears:
                 continue
-            case = project.selection_case.get(sel.guid)
+            case = project.selection_case.get(sel.guid)  # e.g. a speaker in a focus group
             source_id = case_ids[case] if case else source_ids[src.guid]
             where = locator(src.text, sel.start, sel.end)
-            if several:
+            if case or texts_of[source_id] > 1:  # say which text the lines are in
                 where = f"{src.name or src.guid[:8]}, {where}"
             new_records.append({"id": f"qda-{sel.guid}", "source": source_id,
                                 "quote": src.text[sel.start:sel.end], "locator": where,
@@ -488,13 +489,8 @@ def plan_import(project: QdaProject, qmap: QdaMap, graph: TheoryGraph, root: Pat
     for rid, old in old_records.items():
         if rid in seen:
             continue
-        cited = released.get(rid) or next((f"{t.id} version {v.number}"
-                                           for t in graph.theories.values()
-                                           for v in t.versions
-                                           if rid in {e for c in v.cmocs for e in c.evidence}),
-                                          None)
-        if cited:
-            plan.kept.append(f"{rid}: no longer in the export, but cited by {cited}")
+        if rid in cited:
+            plan.kept.append(f"{rid}: no longer in the export, but cited by {cited[rid]}")
             final.append(old)
         else:
             plan.removed.append(rid)

@@ -348,6 +348,16 @@ def test_unsafe_paths_in_the_zip(site: Path, tmp_path: Path, cli):
         assert name in err
 
 
+def test_a_damaged_member(site: Path, tmp_path: Path, cli):
+    xml = project_xml("Bad", [])
+    bad = _zip(tmp_path / "l.qdpx", {"project.qde": xml})
+    data = bytearray(bad.read_bytes())
+    at = data.index(b"PK\x03\x04") + 30 + len("project.qde") + 5  # inside its data
+    data[at] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    _fails(cli, site, bad, "'project.qde' cannot be unpacked")
+
+
 def test_zip_bombs(site: Path, tmp_path: Path, cli, monkeypatch):
     from living_theories import qda
 

@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -102,8 +103,13 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[i
         raise QdaError(f"'{info.filename}' would unpack to {info.file_size:,} bytes, more "
                        f"than this importer reads ({MAX_READ:,} bytes): the file looks like a "
                        "zip bomb - export the project again from your QDA program")
-    with archive.open(info) as stream:
-        data = stream.read(budget[0] + 1)
+    try:
+        with archive.open(info) as stream:
+            data = stream.read(budget[0] + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        # a damaged member, an encrypted one, or a compression method Python cannot unpack
+        raise QdaError(f"'{info.filename}' cannot be unpacked ({exc}) - export the project "
+                       "again from your QDA program, without a password") from None
     if len(data) > budget[0]:
         raise QdaError(f"'{info.filename}' unpacks to more than this importer reads "
                        f"({MAX_READ:,} bytes): the file looks like a zip bomb - export the "

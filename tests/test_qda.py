@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import xmlschema
 import yaml
-from conftest import PROJECTS, article, build_site
+from conftest import PROJECTS, article, build_site, edit
 from refi import Source, guid, project_xml, segment, write_qdpx
 
 XSD = Path(__file__).parent / "data" / "refi-qda"
@@ -169,6 +169,10 @@ def test_a_newer_export_updates_in_place_and_leaves_released_records(site: Path,
 
 def test_export_codebook_follows_the_schema_and_its_map_brings_coding_back(
         site: Path, tmp_path: Path, cli):
+    long = ("Integrated care boards whose members came from organisations with very different "
+            "histories")
+    edit(site / "theories" / "demo" / "v2.yaml", "funding and governance]",
+         f"funding and governance, {long}]")
     book = tmp_path / "demo.qdc"
     code, out, err = cli("export-codebook", "demo", str(book), "--dir", str(site))
     assert code == 0, err
@@ -182,6 +186,10 @@ def test_export_codebook_follows_the_schema_and_its_map_brings_coding_back(
     children = [c["@name"] for c in tree["Codes"]["Code"][0]["Code"]]
     assert children[0] == "C: Organisations with different histories"
     assert "M-res: Frequent face-to-face meetings" in children
+    cut = next(c for c in tree["Codes"]["Code"][0]["Code"] if c["@name"].startswith("C: Int"))
+    assert len(cut["@name"]) == 63 and cut["@name"].endswith("…")  # cut, QDA programs do
+    assert cut["Description"] == long  # the whole text
+    assert f'"CMOC 1/{cut["@name"]}":' in (tmp_path / "demo-map.yaml").read_text("utf-8")
 
     # A team codes a transcript with the codebook's codes, then brings it back.
     text = "We meet every week, in person. It makes a difference."

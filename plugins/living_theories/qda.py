@@ -518,7 +518,9 @@ def code_guid(*parts: str) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, "/".join(parts)))
 
 
-def _short(text: str, limit: int = 90) -> str:
+def _short(text: str, limit: int = 63) -> str:
+    """One line of at most `limit` characters: some programs cut longer code names (MAXQDA
+    does at 63 when reading codes from a table), and a cut name no longer matches the map."""
     one = " ".join(text.split())
     return one if len(one) <= limit else one[: limit - 1].rstrip() + "…"
 
@@ -535,7 +537,7 @@ def codebook(version: m.Version, theory: m.Theory, origin: str) -> tuple[str, st
              "informs) per code as you see fit.", "codes:"]
     parents: set[str] = set()
     for cmoc in version.cmocs:
-        name = cmoc.label or cmoc.title or cmoc.id
+        name = _short(cmoc.label or cmoc.title or cmoc.id)
         if name in parents:
             name = f"{name} ({cmoc.id})"
         parents.add(name)
@@ -549,7 +551,7 @@ def codebook(version: m.Version, theory: m.Theory, origin: str) -> tuple[str, st
         children: set[str] = set()
         for fname, aspect in ASPECT_OF.items():
             for i, (text, label) in enumerate(cmoc.labelled(fname)):
-                child_name = f"{label or aspect}: {_short(str(text))}"
+                child_name = _short(f"{label or aspect}: {text}")
                 while child_name in children:
                     child_name += " ·"
                 children.add(child_name)

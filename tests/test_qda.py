@@ -192,11 +192,17 @@ def test_export_codebook_follows_the_schema_and_its_map_brings_coding_back(
     assert f'"CMOC 1/{cut["@name"]}":' in (tmp_path / "demo-map.yaml").read_text("utf-8")
 
     # A team codes a transcript with the codebook's codes, then brings it back.
-    text = "We meet every week, in person. It makes a difference."
-    paths = ["CMOC 1/M-res: Frequent face-to-face meetings", "Leadership visibility"]
+    # The team keeps the codebook under a folder of their own, and adds a code of their own,
+    # which they map by its GUID.
+    text = "We meet every week, in person. It makes a difference. Or not."
+    paths = ["Theory/CMOC 1/M-res: Frequent face-to-face meetings",
+             "Theory/Leadership visibility", "Doubt"]
     qdpx = write_qdpx(tmp_path / "coded.qdpx", "Round two", [Source("Site visit", text, [
         segment(text, "We meet every week, in person.", paths[0]),
-        segment(text, "It makes a difference.", paths[1])])])
+        segment(text, "It makes a difference.", paths[1]),
+        segment(text, "Or not.", paths[2])])])
+    with (tmp_path / "demo-map.yaml").open("a", encoding="utf-8") as f:
+        f.write(f'  "{guid("code", "Doubt")}":\n    cmoc: demo-trust\n    role: challenges\n')
     code, out, err = cli("import-qdpx", str(qdpx), "--map", str(tmp_path / "demo-map.yaml"),
                          "--dir", str(site))
     assert code == 0, err
@@ -205,7 +211,8 @@ def test_export_codebook_follows_the_schema_and_its_map_brings_coding_back(
     assert bears == {
         "We meet every week, in person.": [{"cmoc": "demo-trust", "aspect": "M-res",
                                             "role": "supports"}],
-        "It makes a difference.": [{"cmoc": "demo-visibility", "role": "supports"}]}
+        "It makes a difference.": [{"cmoc": "demo-visibility", "role": "supports"}],
+        "Or not.": [{"cmoc": "demo-trust", "role": "challenges"}]}
 
 
 def test_the_map_names_sources_and_speakers_are_their_cases(site: Path, tmp_path: Path, cli):

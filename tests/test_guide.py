@@ -16,7 +16,7 @@ from conftest import REPO
 
 GUIDE = REPO / "docs" / "guide"
 ORDER = ["install", "first-theory", "evidence", "citations", "releasing", "consultation",
-         "editor", "publishing", "study-designs"]
+         "qda", "editor", "publishing", "study-designs"]
 FENCE = re.compile(r"(?:<!-- file: (?P<file>\S+) -->\n)?```(?P<lang>\w+)\n(?P<body>.*?)```",
                    re.S)
 
@@ -95,6 +95,7 @@ def test_the_guide_works_as_written(tmp_path: Path):
     assert (site / "site/theories/leadership/v1/cite.bib").exists()
     assert (site / "review-site/consultations/round-1/index.html").exists()
     assert (site / "evidence/feedback-round-1.yaml").exists()
+    assert "wrote evidence/qda-mentoring-interviews.yaml: 2 new" in out
     assert "released participation version 2" in out
     box = (site / "site/cmocs/part-box-1/index.html").read_text(encoding="utf-8")
     assert "Leader asks for suggestions" in box and "M\u2212" in box

@@ -386,6 +386,103 @@ def cmd_export_cmocs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_qdpx(args: argparse.Namespace) -> int:
+    from .qda import QdaError, QdaMap, plan_import, read_map, read_qdpx
+
+    loaded = _import_source(args)
+    if isinstance(loaded, int):
+        return loaded
+    (project, source), root = loaded, Path(args.dir)
+    try:
+        qda = read_qdpx(source)
+    except QdaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    qmap, map_problems = QdaMap(), []  # no map: every code is listed, nothing imported
+    if args.map and not Path(args.map).is_file():
+        map_problems = [f"{args.map}: no such file - write one, or let export-codebook "
+                        "write it with the codebook"]
+    elif args.map:
+        qmap, map_problems = read_map(Path(args.map), project.graph)
+    if map_problems:
+        for problem in map_problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"\n{len(map_problems)} problem{'s' if len(map_problems) != 1 else ''} found "
+              "in the map; nothing was written.", file=sys.stderr)
+        return 1
+    locked = {(t.id, v.number) for t in project.graph.theories.values() for v in t.versions
+              if project.lock.hash_of(t.id, v.number) or v.status == "released"}
+    plan = plan_import(qda, qmap, project.graph, root, locked)
+    rel = plan.file.relative_to(root) if plan.file.is_relative_to(root) else plan.file
+    for label, ids in (("add", plan.added), ("update", plan.updated), ("remove", plan.removed)):
+        if args.dry_run:
+            for rid in ids:
+                print(f"would {label} {rid}")
+    for why in plan.kept:
+        print(f"left as it is: {why}", file=sys.stderr)
+    for path, n in sorted(plan.unmapped.items()):
+        print(f"not imported: code '{path}' ({n} segment{'s' if n != 1 else ''}) is not in "
+              "the map", file=sys.stderr)
+    counts = (f"{len(plan.added)} new, {len(plan.updated)} updated, {len(plan.unchanged)} "
+              f"unchanged, {len(plan.removed)} removed")
+    if args.dry_run:
+        print(f"dry run: {rel} would have {counts}; nothing was written")
+        return 0
+    if not (plan.added or plan.updated or plan.removed or plan.kept):
+        print(f"nothing to import: no coded segment's code is in the map ({counts})")
+        return 0
+    original = plan.file.read_text(encoding="utf-8") if plan.file.exists() else None
+    plan.file.parent.mkdir(parents=True, exist_ok=True)
+    _write(plan.file, plan.text())
+    _, problems = load_project(root)
+    problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
+    if problems:  # never leave the project invalid
+        if original is None:
+            plan.file.unlink()
+        else:
+            _write(plan.file, original)
+        return _fail(problems, "; nothing was written")
+    print(f"wrote {rel}: {counts}")
+    return 0
+
+
+def cmd_export_codebook(args: argparse.Namespace) -> int:
+    from . import __version__ as ours
+    from .qda import codebook
+
+    if (code := _no_folder(args.dir)) is not None:
+        return code
+    project, problems = load_project(args.dir)
+    if problems:
+        return _fail(problems)
+    theory = project.graph.theories.get(args.theory)
+    if theory is None:
+        known = ", ".join(sorted(project.graph.theories)) or "none"
+        print(f"error: there is no theory '{args.theory}' - known theories: {known}",
+              file=sys.stderr)
+        return 1
+    number = args.version or len(theory.versions)
+    version = project.graph.version(theory.id, number)
+    if version is None:
+        print(f"error: '{theory.id}' has no version {number} - its versions are 1 to "
+              f"{len(theory.versions)}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    if out.suffix.lower() != ".qdc":
+        print("error: the file name must end in .qdc (a REFI-QDA codebook)", file=sys.stderr)
+        return 1
+    xml, qmap = codebook(version, theory, f"Living Theories {ours}")
+    map_path = out.with_name(out.stem + "-map.yaml")
+    try:
+        _write(out, xml)
+        _write(map_path, qmap)
+    except OSError as exc:
+        return _cannot_write(exc, out.parent)
+    print(f"wrote {out} ({len(version.cmocs)} CMOCs of {theory.id} version {number}) and "
+          f"{map_path}, the map for import-qdpx")
+    return 0
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from .scaffold import ScaffoldError, new_project
 
@@ -532,6 +629,30 @@ def build_parser() -> argparse.ArgumentParser:
             "whole sheet is valid. "
             "Released versions are never changed.")
     p.add_argument("file", help="the spreadsheet: .xlsx or .csv")
+    p.add_argument("--dir", default=".", help="the project folder (default: here)")
+
+    p = add("import-qdpx", cmd_import_qdpx,
+            "turn coded segments of a QDA project (.qdpx) into evidence records",
+            "Read a REFI-QDA project exported from NVivo, ATLAS.ti, MAXQDA or another QDA "
+            "program, and write every coded text segment whose code the map names as an "
+            "evidence record (the exact text as its quote, its source, lines and codes) to "
+            "evidence/qda-PROJECT.yaml. Importing a newer export updates the same records; "
+            "records cited by released versions are left as they are. Nothing is written "
+            "unless the whole import is valid.")
+    p.add_argument("file", help="the project file, e.g. interviews.qdpx")
+    p.add_argument("--map", help="YAML map of codes to CMOCs (export-codebook writes one)")
+    p.add_argument("--dry-run", action="store_true", help="say what would change, write "
+                   "nothing")
+    p.add_argument("--dir", default=".", help="the project folder (default: here)")
+
+    p = add("export-codebook", cmd_export_codebook,
+            "write a theory version's CMOCs as a REFI-QDA codebook (.qdc)",
+            "Write a version's CMOCs as a REFI-QDA codebook - one code per CMOC, with a code "
+            "per context, mechanism and outcome under it - for NVivo, ATLAS.ti or MAXQDA, "
+            "and beside it FILE-map.yaml, the map import-qdpx needs to bring the coding back.")
+    p.add_argument("theory", help="the theory's id (its folder name under theories/)")
+    p.add_argument("out", metavar="FILE", help="the codebook to write, e.g. being.qdc")
+    p.add_argument("--version", type=int, help="the version (default: the latest)")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
 
     p = add("export-cmocs", cmd_export_cmocs, "write every CMOC to a spreadsheet",

@@ -154,15 +154,13 @@ def test_a_newer_export_updates_in_place_and_leaves_released_records(site: Path,
     code, out, err = cli("import-qdpx", str(qdpx2), "--map", str(site / "qdpx-map.yaml"),
                          "--dir", str(site))
     assert code == 0, err
-    assert "1 new, 2 updated, 0 unchanged, 1 removed" in out
+    # Every earlier record is shown by a released version (its snapshot): none is updated or
+    # removed, whatever the newer export says; the new segment is added
+    assert "1 new, 0 updated, 0 unchanged, 0 removed" in out
     assert f"left as it is: {cited['id']}: cited by the released demo version 2" in err
     after = imported(site)
-    assert len(after) == 4  # no duplicates
-    assert after[cited["id"]] == cited  # the released wording is kept
-    p01_records = [r for r in after.values() if r["source"] == "qda-p01"]
-    assert sorted(r["id"] for r in p01_records) == sorted(
-        r["id"] for r in before.values() if r["source"] == "qda-p01")
-    assert sorted(r["locator"] for r in p01_records) == ["L3", "L3-4"]
+    assert len(after) == 5  # no duplicates: the four released records and the new one
+    assert all(after[rid] == record for rid, record in before.items())  # released wording
     assert any(r["quote"] == "We met monthly" for r in after.values())
     assert cli("validate", str(site))[0] == 0
 
@@ -397,3 +395,33 @@ def test_problems_in_the_map_and_a_result_that_would_not_validate(site: Path,
     err = _fails(cli, site, qdpx, "qda-leadership-study.yaml", "anonymised code",
                  "nothing was written")
     assert err
+
+
+def test_a_newer_export_updates_records_no_released_version_shows(site: Path, tmp_path: Path,
+                                                                    cli):
+    qdpx = write_qdpx(tmp_path / "study.qdpx", "Leadership study", sources())
+    assert cli("import-qdpx", str(qdpx), "--map", str(site / "qdpx-map.yaml"), "--dir",
+               str(site))[0] == 0
+    before = imported(site)
+    p01 = "Consent recorded.\n" + P01
+    newer = sources(p01)
+    old_p02 = sources()[1].segments[0]
+    newer[1].segments = [segment(P02, "Nobody saw the leaders, so morale fell.\nP02: Ça a "
+                                 "duré", "Visibility")]
+    newer[1].segments[0].key = f"Interview P02/{old_p02.start}/{old_p02.end}"  # same GUID
+    shift = len(p01) - len(P01)
+    for seg in newer[0].segments:  # the same selections at new positions
+        seg.key = f"Interview P01/{seg.start - shift}/{seg.end - shift}"
+    newer[2].segments = [segment(MINUTES, "We met monthly", "Trust")]
+    qdpx2 = write_qdpx(tmp_path / "study-2.qdpx", "Leadership study", newer)
+    code, out, err = cli("import-qdpx", str(qdpx2), "--map", str(site / "qdpx-map.yaml"),
+                         "--dir", str(site))
+    assert code == 0, err
+    assert "1 new, 3 updated, 0 unchanged, 1 removed" in out, out + err
+    after = imported(site)
+    assert len(after) == 4  # updated in place: no duplicates
+    p01_records = [r for r in after.values() if r["source"] == "qda-p01"]
+    assert sorted(r["id"] for r in p01_records) == sorted(
+        r["id"] for r in before.values() if r["source"] == "qda-p01")
+    assert sorted(r["locator"] for r in p01_records) == ["L3", "L3-4"]
+    assert cli("validate", str(site))[0] == 0

@@ -412,7 +412,10 @@ def cmd_import_qdpx(args: argparse.Namespace) -> int:
         return 1
     locked = {(t.id, v.number) for t in project.graph.theories.values() for v in t.versions
               if project.lock.hash_of(t.id, v.number) or v.status == "released"}
-    plan = plan_import(qda, qmap, project.graph, root, locked)
+    # Records a released version's pages show (its snapshot) keep their released wording too.
+    shown = {eid: f"{theory} version {number}" for (theory, number), snap
+             in sorted(project.snapshots.items()) for eid in snap.evidence_ids}
+    plan = plan_import(qda, qmap, project.graph, root, locked, shown)
     rel = plan.file.relative_to(root) if plan.file.is_relative_to(root) else plan.file
     for label, ids in (("add", plan.added), ("update", plan.updated), ("remove", plan.removed)):
         if args.dry_run:
@@ -431,17 +434,16 @@ def cmd_import_qdpx(args: argparse.Namespace) -> int:
     if not (plan.added or plan.updated or plan.removed or plan.kept):
         print(f"nothing to import: no coded segment's code is in the map ({counts})")
         return 0
-    original = plan.file.read_text(encoding="utf-8") if plan.file.exists() else None
-    plan.file.parent.mkdir(parents=True, exist_ok=True)
-    _write(plan.file, plan.text())
-    _, problems = load_project(root)
-    problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
-    if problems:  # never leave the project invalid
-        if original is None:
-            plan.file.unlink()
-        else:
-            _write(plan.file, original)
-        return _fail(problems, "; nothing was written")
+    try:  # all or nothing: any error, a file system's too, undoes the write
+        with _one_at_a_time(root), files.Changes() as changes:
+            changes.write(plan.file, plan.text())
+            _, problems = load_project(root)
+            problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
+            if problems:  # never leave the project invalid
+                changes.undo()
+                return _fail(problems, "; nothing was written")
+    except (OSError, files.FileProblem) as exc:
+        return _cannot_write(exc, plan.file.parent)
     print(f"wrote {rel}: {counts}")
     return 0
 
@@ -474,9 +476,10 @@ def cmd_export_codebook(args: argparse.Namespace) -> int:
     xml, qmap = codebook(version, theory, f"Living Theories {ours}")
     map_path = out.with_name(out.stem + "-map.yaml")
     try:
-        _write(out, xml)
-        _write(map_path, qmap)
-    except OSError as exc:
+        with files.Changes() as changes:  # both files, or neither
+            changes.write(out, xml)
+            changes.write(map_path, qmap)
+    except (OSError, files.FileProblem) as exc:
         return _cannot_write(exc, out.parent)
     print(f"wrote {out} ({len(version.cmocs)} CMOCs of {theory.id} version {number}) and "
           f"{map_path}, the map for import-qdpx")

@@ -427,7 +427,8 @@ def _source_records(project: QdaProject, qmap: QdaMap, existing: set[str],
 
 
 def plan_import(project: QdaProject, qmap: QdaMap, graph: TheoryGraph, root: Path,
-                locked: set[tuple[str, int]], out: Path | None = None) -> Plan:
+                locked: set[tuple[str, int]], shown: dict[str, str] | None = None,
+                out: Path | None = None) -> Plan:
     file = out or root / "evidence" / f"qda-{slug(project.name) or 'project'}.yaml"
     old_records: dict[str, dict] = {}
     old_sources: dict[str, dict] = {}
@@ -440,7 +441,9 @@ def plan_import(project: QdaProject, qmap: QdaMap, graph: TheoryGraph, root: Pat
                          if s._where and str(Path(s._where[0]).resolve()) != mine}
     elsewhere_evidence = {eid for eid, e in graph.corpus.evidence.items()
                           if e._where and str(Path(e._where[0]).resolve()) != mine}
-    released, cited = citing_versions(graph, locked), citing_versions(graph)
+    # Frozen: records released versions cite by id, or show (their snapshots, `shown`).
+    released = {**(shown or {}), **citing_versions(graph, locked)}
+    cited = citing_versions(graph)
     case_ids, source_ids, source_records = _source_records(project, qmap, elsewhere_sources)
 
     def targets_of(code: Code) -> list[Target]:
@@ -495,8 +498,9 @@ def plan_import(project: QdaProject, qmap: QdaMap, graph: TheoryGraph, root: Pat
     for rid, old in old_records.items():
         if rid in seen:
             continue
-        if rid in cited:
-            plan.kept.append(f"{rid}: no longer in the export, but cited by {cited[rid]}")
+        if rid in cited or rid in released:
+            plan.kept.append(f"{rid}: no longer in the export, but cited by "
+                             f"{cited.get(rid) or released[rid]}")
             final.append(old)
         else:
             plan.removed.append(rid)

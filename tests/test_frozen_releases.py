@@ -140,3 +140,34 @@ def test_evidence_added_later_stays_off_the_released_page(released, cli, tmp_pat
     # CMOC's own page (all versions) shows it
     assert evidence_section(tmp_path / "site") == evidence_section(tmp_path / "before")
     assert "Added after the release." in article(tmp_path / "site/cmocs/demo-trust/index.html")
+
+
+def test_a_doi_minted_after_release_may_be_added(released, cli, tmp_path):
+    edit(released / "theories/demo/v1.yaml", "stage: initial\n",
+         "stage: initial\ndoi: 10.5281/zenodo.123456\n")
+    code, _, err = cli("validate", str(released))
+    assert code == 0, err
+    assert build_site(released, tmp_path / "site").returncode == 0
+    page = html.unescape(article(tmp_path / "site/theories/demo/v1/index.html"))
+    assert "DOI added after the release; the content is as released." in page
+    assert "10.5281/zenodo.123456" in page
+    # anything else changed with it is still a change to a released version
+    edit(released / "theories/demo/v1.yaml", "evidence_base: 5", "evidence_base: 6")
+    assert cli("validate", str(released))[0] == 1
+
+
+def test_a_cited_address_cannot_move(tmp_path, cli):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "minimal", project)
+    with (project / "theories/project.yaml").open("a") as f:
+        f.write("url: https://theories.example.org/\n")
+    assert cli("release", "demo", "--dir", str(project))[0] == 0
+    snap = json.loads((project / "releases/demo/v2.json").read_text())
+    assert snap["address"] == "https://theories.example.org/"
+    edit(project / "theories/project.yaml", "https://theories.example.org/",
+         "https://elsewhere.example.org/")
+    code, _, err = cli("validate", str(project))
+    assert code == 1
+    assert re.search(r"project\.yaml:\d+: released version 2 of 'demo' is cited at "
+                     r"https://theories\.example\.org/, but the project's url is now "
+                     r"https://elsewhere\.example\.org/", err), err

@@ -180,8 +180,8 @@ def _write_snapshot(project: Project, theory: m.Theory, version: m.Version,
                     corrections: list[dict[str, str]] | None = None) -> None:
     """Write a released version's snapshot and keep its hash in the lock (saved by the caller)."""
     entry = project.lock.versions[version_key(theory.id, version.number)]
-    data = snapshots.take(project.graph, theory, version, project.graph.corpus.project.url,
-                          entry["hash"], corrections)
+    address = snapshots.site_address(project.root, project.graph.corpus.project)
+    data = snapshots.take(project.graph, theory, version, address, entry["hash"], corrections)
     text = snapshots.dumps(data)
     changes.write(snapshots.path_of(project.root, theory.id, version.number), text)
     entry["snapshot"] = snapshots.digest(text)

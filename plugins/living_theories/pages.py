@@ -34,6 +34,7 @@ from .diagrams import Diagram, cmoc_diagram, lineage_diagram, theory_diagram
 from .graph import Occurrence
 from .history import changed, diff_versions
 from .project import Project
+from .releases import doi_added_later
 
 TEMPLATES = Path(__file__).parent / "templates" / "pages"
 ROLE_SYMBOL = {"supports": "✓", "challenges": "✗", "refines": "↻", "informs": "○"}
@@ -411,6 +412,15 @@ class Site:
         return [(e, b) for e, b in self.g.evidence_on_cmoc.get(cid, []) if e.id in self.evidence
                 and (version is None or b.version in (None, version))
                 and (frozen is None or e.id in frozen)]
+
+    def added_later(self, theory: m.Theory, version: m.Version) -> list[str]:
+        """What a released version's citation shows that was filled in after its release."""
+        locked = self.project.lock.hash_of(theory.id, version.number)
+        out = ["DOI"] if doi_added_later(version, locked) else []
+        snap = self.project.snapshots.get((theory.id, version.number))
+        if snap and not snap.data.get("address") and self.url(version_path(theory.id, 1)):
+            out.append("address")
+        return out
 
     def corrections(self, theory: m.Theory, version: m.Version) -> list[dict[str, str]]:
         """Dated corrections of a released version (`living-theories correct`)."""

@@ -44,6 +44,12 @@ def content_hash(version: m.Version) -> str:
     return "sha256:" + hashlib.sha256(canonical(version)).hexdigest()
 
 
+def doi_added_later(version: m.Version, locked: str | None) -> bool:
+    """A DOI minted after release may be added to a released version: its content is what
+    was released, but for the `doi:` line (shown as added later)."""
+    return bool(version.doi) and locked == content_hash(version.model_copy(update={"doi": None}))
+
+
 def version_key(theory_id: str, number: int) -> str:
     return f"{theory_id}/v{number}"
 
@@ -257,7 +263,7 @@ def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems,
                 problems.add(where, f"version {version.number} of '{theory.id}' was released "
                              "and cannot go back to draft", "set 'status: released' again",
                              path=("status",))
-            elif content_hash(version) != locked:
+            elif content_hash(version) != locked and not doi_added_later(version, locked):
                 problems.add(
                     where,
                     f"version {version.number} of '{theory.id}' was released and is frozen, "

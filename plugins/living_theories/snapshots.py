@@ -99,6 +99,24 @@ def take(graph: TheoryGraph, theory: m.Theory, version: m.Version, address: str 
     }
 
 
+def site_address(root: Path, project: m.ProjectFile) -> str | None:
+    """Where the site is published: the project's url, else site_url in mkdocs.yml."""
+    if project.url:
+        return project.url
+    import yaml
+
+    class _Lenient(yaml.SafeLoader):  # mkdocs.yml may hold !!python/name tags
+        pass
+
+    _Lenient.add_multi_constructor("", lambda loader, suffix, node: None)
+    try:
+        config = yaml.load(files.read_bytes(root / "mkdocs.yml", root), Loader=_Lenient)
+    except (OSError, files.FileProblem, yaml.YAMLError):
+        return None
+    url = config.get("site_url") if isinstance(config, dict) else None
+    return url if isinstance(url, str) and url.strip() else None
+
+
 def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -145,7 +163,15 @@ def check(graph: TheoryGraph, snapshots: dict[tuple[str, int], Snapshot],
           problems: Problems) -> None:
     """What a released version's pages show must still be what they showed at release."""
     corpus = graph.corpus
+    url = corpus.project.url
     for (theory_id, number), snap in sorted(snapshots.items()):
+        was = snap.data.get("address")
+        if was and url and url != was and corpus.project_file:  # one set later is fine
+            problems.add(corpus.project_file, f"released version {number} of '{theory_id}' is "
+                         f"cited at {was}, but the project's url is now {url or 'not set'}",
+                         "put the url back: a cited address must keep working (serve the old "
+                         "address too, e.g. with a redirect, before moving a site)",
+                         path=("url",), code=f"frozen:{theory_id}/v{number}")
         version = graph.version(theory_id, number)
         if version is None:
             continue  # a missing released file is reported by releases.check_frozen

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -60,11 +64,31 @@ def test_hash_changes_with_content():
     assert content_hash(version(BASE)) != content_hash(version(absent))
 
 
-def test_hash_is_stable_across_machines():
-    # A fixed input has a fixed hash: canonical JSON with sorted keys, UTF-8, no spaces.
-    v = version("stage: initial\nstatement: Kozłowska\n")
-    assert content_hash(v) == content_hash(version("statement: Kozłowska\nstage: initial\n"))
-    assert content_hash(v).startswith("sha256:") and len(content_hash(v)) == 71
+STABLE = ("stage: initial\ndate: 2024-01-26\nstatement: Kozłowska – “trust”\ncmocs:\n"
+          "  - id: c-1\n    contexts: [Zürich, A]\n    outcomes: [Ω]\n")
+# The hash's input, as the lock files of released versions everywhere have it: canonical JSON,
+# keys sorted, no spaces, text as UTF-8 (not \\u escapes), defaults left out.
+STABLE_JSON = ('{"cmocs":[{"contexts":["Zürich","A"],"id":"c-1","outcomes":["Ω"]}],'
+               '"date":"2024-01-26","stage":"initial","statement":"Kozłowska – “trust”"}')
+
+
+def test_hash_is_stable_across_machines(tmp_path):
+    expected = "sha256:" + hashlib.sha256(STABLE_JSON.encode("utf-8")).hexdigest()
+    assert content_hash(version(STABLE)) == expected
+    # Other processes, as on other machines: another hash seed, an ASCII locale, another
+    # time zone; each reads the file itself.
+    (tmp_path / "v1.yaml").write_text(STABLE, encoding="utf-8")
+    code = ("import sys, yaml; from living_theories import models as m; "
+            "from living_theories.releases import content_hash; "
+            "data = yaml.safe_load(open(sys.argv[1], encoding='utf-8')); "
+            "print(content_hash(m.VersionFile.model_validate(data)))")
+    for seed, locale, tz in [("1", "C", "UTC"), ("4242", "C.UTF-8", "Pacific/Auckland")]:
+        env = {**os.environ, "PYTHONHASHSEED": seed, "LC_ALL": locale, "LANG": locale,
+               "PYTHONUTF8": "0", "TZ": tz}
+        run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "v1.yaml")],
+                             capture_output=True, text=True, env=env)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.strip() == expected, (seed, locale)
 
 
 def test_release_freezes_a_draft(project: Path, cli):

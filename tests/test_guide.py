@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -88,9 +89,13 @@ def test_every_page_of_the_guide_is_run():
 
 def fresh_environment(tmp_path: Path) -> dict[str, str]:
     """A new virtual environment first on PATH, and a wheel of this checkout for pip."""
+    # From a copy without build outputs: setuptools would pack a stale build/lib into it.
+    source = shutil.copytree(REPO, tmp_path / "source", ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "site", "*.egg-info", ".cache", ".mutation", ".venv",
+        "__pycache__", ".pytest_cache", ".ruff_cache"))
     wheels = tmp_path / "wheels"
     run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                          str(wheels), str(REPO)], capture_output=True, text=True)
+                          str(wheels), str(source)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

@@ -12,7 +12,9 @@ from pathlib import Path
 import yaml
 from conftest import edit
 from living_theories import models as m
-from living_theories.releases import content_hash
+from living_theories.citations.bibtex import load_bibliography
+from living_theories.problems import Problems
+from living_theories.releases import content_hash, reference_hash
 
 
 def version(text: str) -> m.Version:
@@ -140,3 +142,35 @@ def test_damaged_lock_file(project: Path, cli):
     (project / "living-theories.lock").write_text("{not json")
     code, _, err = cli("validate", str(project))
     assert code == 1 and "living-theories.lock" in err and "damaged" in err
+
+
+def test_the_lock_records_what_a_version_was_released_with(project: Path, cli):
+    # The lock file is a contract kept in git: its entry for a release holds the content
+    # hash, the date, what the version was shown and cited with, and the hash of each
+    # reference it cites (only those in references.bib), under these names.
+    (project / "theories/project.yaml").write_text(
+        "title: Trust in systems\npublisher: Uni of Somewhere\n"
+        "authors:\n  - family: Kozłowska\n    given: Olga\n    orcid: 0000-0002-1825-0097\n"
+        + (project / "theories/project.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    edit(project / "theories/demo/v2.yaml", "as @senge2015 argued",
+         "as @senge2015 argued [@nobody1999]")
+    (project / "references.bib").write_text(
+        (project / "references.bib").read_text(encoding="utf-8")
+        + "\n@misc{nobody1999,\n  title = {Soon gone},\n}\n", encoding="utf-8")
+    code, _, err = cli("release", "demo", "--dir", str(project))
+    assert code == 0, err
+    entry = json.loads((project / "living-theories.lock").read_text("utf-8"))["versions"][
+        "demo/v2"]
+    problems = Problems(project)
+    bib = load_bibliography(project / "references.bib", problems)
+    v2 = version((project / "theories/demo/v2.yaml").read_text(encoding="utf-8"))
+    assert entry == {
+        "hash": content_hash(v2),
+        "date": "2024-02-01",
+        "released_as": {"theory_title": "Relationships build trust", "theory_domain": "relating",
+                        "authors": [{"family": "Kozłowska", "given": "Olga",
+                                     "orcid": "0000-0002-1825-0097"}],
+                        "publisher": "Uni of Somewhere", "project_title": "Trust in systems"},
+        "references": {k: reference_hash(bib[k])
+                       for k in ("nobody1999", "pawson1997", "senge2015")},
+    }

@@ -116,3 +116,24 @@ def test_the_markdown_extension_cites_in_document_order_and_links_the_bibliograp
     # on the bibliography page itself: links within the page, no link back to it
     here = convert("references/index.md")
     assert 'href="#ref-senge2015"' in here and "lt-cited-by" not in here
+
+
+def test_in_text_citations_and_cited_versions_in_an_author_date_style():
+    # CSL 1.0 has no in-text form: "Author (year, locator)" is built here, and a theory
+    # version being cited (not in references.bib) is formatted from its own data, escaped.
+    from living_theories.citations.formatting import Citer
+
+    bib = load_bibliography(Path(__file__).parent / "projects/minimal/references.bib",
+                            Problems(Path(__file__).parent))
+    citer = Citer(bib, "harvard-cite-them-right")
+    formatted = citer.format([((Cite("pawson1997", locator="p. 4"),), True),
+                              ((Cite("senge2015", suppress_author=True),), False),
+                              ((Cite("kozlowska2020"),), True)])
+    assert formatted.citations == ("Pawson and Tilley (1997, p. 4)", "(2015)",
+                                   "Kozłowska <i>et al.</i> (2020)")
+    entry = citer.format_item({"id": "v<1>", "type": "report",
+                               "title": "<script>x</script> & Co",
+                               "author": [{"family": "O'Brien <b>", "given": "A"}],
+                               "issued": {"date-parts": [[2024]]}})
+    assert entry == ("O'Brien &lt;b&gt;, A. (2024) <i>&lt;script&gt;x&lt;/script&gt; "
+                     "&amp; Co</i>.")

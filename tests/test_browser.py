@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import REPO
 from test_escaping import hostile_site  # noqa: F401 - the fixture, shared
 
 pytestmark = pytest.mark.browser
@@ -60,13 +60,39 @@ def test_home_and_index_pages_make_no_outside_requests(browser, serve, bundled_s
         visit.close()
 
 
+def squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
 def test_diagram_nodes_link_to_cmoc_pages(browser, serve, bundled_site):
+    # Each CMOC of the theory's current version (read from its YAML, not from the site): a
+    # node showing one of its own elements, clicked, opens that CMOC's page.
+    from living_theories.project import load_project
+
+    project, _ = load_project(REPO)
+    theory = project.graph.theories["being"]
+    cmocs = [v for v in theory.versions if v.status == "released"][-1].cmocs
+    assert len(cmocs) >= 3
     base = serve(bundled_site)
     visit = Visit(browser, base + "theories/being/")
-    node = visit.page.locator('.lt-diagram g.node[role="link"]').first
-    node.click()
-    visit.page.wait_for_url(re.compile(r"/cmocs/being-[a-z-]+/$"))
-    assert visit.page.locator("h1").inner_text()
+    nodes = visit.page.locator('.lt-diagram g.node[role="link"]')
+    labels = [squeeze(t) for t in nodes.all_text_contents()]
+    assert len(labels) >= 3 * len(cmocs)
+    for cmoc in cmocs:
+        elements = [squeeze(e) for e in cmoc.contexts + cmoc.mechanism_resources
+                    + cmoc.mechanism_reasonings + cmoc.outcomes if "@" not in e]
+        # an element only this CMOC has, shown by exactly one node
+        others = {squeeze(e) for c in cmocs if c is not cmoc
+                  for e in c.contexts + c.mechanism_resources + c.mechanism_reasonings
+                  + c.outcomes}
+        own = [e[:40] for e in elements if e not in others]
+        index = next(i for i, label in enumerate(labels)
+                     if any(e in label for e in own))
+        nodes.nth(index).click()
+        visit.page.wait_for_url(base + f"cmocs/{cmoc.id}/")
+        visit.page.go_back()
+        visit.page.wait_for_selector("html[data-lt-diagrams=done]", timeout=30_000)
+    assert visit.errors == []
     visit.close()
 
 

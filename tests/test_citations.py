@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,57 @@ def test_corporate_author_is_not_split():
 def test_missing_bib_file_is_an_empty_bibliography(tmp_path: Path):
     problems = Problems(tmp_path)
     assert load_bibliography(tmp_path / "none.bib", problems).entries == {}
+
+
+def test_the_markdown_extension_cites_in_document_order_and_links_the_bibliography():
+    # In-process (the site builds test it too, but in a subprocess): a numbered style
+    # numbers by first citation in the page, whatever order Markdown's patterns ran in.
+    from living_theories.citations.formatting import Citer
+    from living_theories.citations.markdown import CitationsExtension
+    from markdown import Markdown
+
+    bib = load_bibliography(Path(__file__).parent / "projects/minimal/references.bib",
+                            Problems(Path(__file__).parent))
+    ext = CitationsExtension(Citer(bib, "vancouver"), bibliography_page="references/index.md")
+    text = ("First [@senge2015]. *Then* @pawson1997 [p. 4] and [see @kozlowska2020]. "
+            "`[@code]` and a@b.org")
+
+    def convert(page: str) -> str:
+        ext.current_page = page
+        return Markdown(extensions=[ext]).convert(text)
+
+    html = convert("theories/demo/index.md")
+    links = re.findall(r'<a href="([^"]*)" title="([^"]*)">([^<]*)</a>', html)
+    assert links == [("../../references/index.md#ref-senge2015", "senge2015", "[1]"),
+                     ("../../references/index.md#ref-pawson1997", "pawson1997",
+                      "Pawson and Tilley [2]"),
+                     ("../../references/index.md#ref-kozlowska2020", "kozlowska2020",
+                      "[see 3]")]
+    assert "<code>[@code]</code> and a@b.org" in html
+    assert re.findall(r'<li id="page-ref-(\w+)">(\d)\. ', html) == [
+        ("senge2015", "1"), ("pawson1997", "2"), ("kozlowska2020", "3")]
+    assert '<h2 id="references">References</h2>' in html
+    # on the bibliography page itself: links within the page, no link back to it
+    here = convert("references/index.md")
+    assert 'href="#ref-senge2015"' in here and "lt-cited-by" not in here
+
+
+def test_in_text_citations_and_cited_versions_in_an_author_date_style():
+    # CSL 1.0 has no in-text form: "Author (year, locator)" is built here, and a theory
+    # version being cited (not in references.bib) is formatted from its own data, escaped.
+    from living_theories.citations.formatting import Citer
+
+    bib = load_bibliography(Path(__file__).parent / "projects/minimal/references.bib",
+                            Problems(Path(__file__).parent))
+    citer = Citer(bib, "harvard-cite-them-right")
+    formatted = citer.format([((Cite("pawson1997", locator="p. 4"),), True),
+                              ((Cite("senge2015", suppress_author=True),), False),
+                              ((Cite("kozlowska2020"),), True)])
+    assert formatted.citations == ("Pawson and Tilley (1997, p. 4)", "(2015)",
+                                   "Kozłowska <i>et al.</i> (2020)")
+    entry = citer.format_item({"id": "v<1>", "type": "report",
+                               "title": "<script>x</script> & Co",
+                               "author": [{"family": "O'Brien <b>", "given": "A"}],
+                               "issued": {"date-parts": [[2024]]}})
+    assert entry == ("O'Brien &lt;b&gt;, A. (2024) <i>&lt;script&gt;x&lt;/script&gt; "
+                     "&amp; Co</i>.")

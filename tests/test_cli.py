@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from jsonschema import Draft202012Validator  # shipped with the test environment
+from living_theories.cli import build_parser, main
 
 
 def test_schema_is_generated_from_the_models_and_validates_the_example(tmp_path, cli):
@@ -32,12 +35,42 @@ def test_schema_is_generated_from_the_models_and_validates_the_example(tmp_path,
     assert list(Draft202012Validator(version).iter_errors(bad))
 
 
-def test_help_texts(cli):
-    for command in ("validate", "schema", "release"):
-        try:
-            cli(command, "--help")
-        except SystemExit as exc:
-            assert exc.code == 0
+def commands() -> dict[str, tuple[str | None, argparse.ArgumentParser]]:
+    """Each command: (its line in the overview, its own parser)."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    lines = {a.dest: a.help for a in sub._choices_actions}
+    return {name: (lines.get(name), parser) for name, parser in sub.choices.items()}
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def helped(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, "--help"])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 0 and err == ""
+    return flat(out)
+
+
+def test_help_texts(capsys):
+    # The overview names every command with its one-line help; each command's own --help
+    # says what it does and what each of its arguments is for.
+    overview = helped(capsys)
+    found = commands()
+    assert {"validate", "schema", "release", "new", "diff"} <= set(found)
+    for name, (line, parser) in found.items():
+        assert line and f"{name} {flat(line)}" in overview, name
+        out = helped(capsys, name)
+        assert out.startswith(f"usage: living-theories {name}"), out
+        assert parser.description and len(parser.description) > 40, name
+        assert flat(parser.description) in out, name
+        for action in parser._actions:
+            if action.dest != "help":
+                assert action.help, f"{name}: {action.dest} has no help"
+                assert flat(action.help % vars(action) if "%" in action.help
+                            else action.help) in out, (name, action.dest)
 
 
 def test_no_command_prints_help(cli):

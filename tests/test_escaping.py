@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import PROJECTS, build_site
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from living_theories.diagrams import label
 
 # Script tags, an event handler, a Mermaid label break-out with a click directive, a Mermaid
 # init directive, a reserved word, a javascript: link, an attribute list, Markdown syntax.
@@ -150,17 +153,57 @@ def test_titles_are_plain_text_but_narratives_keep_markdown(hostile_site):
     assert "<strong>bold</strong>" in text  # the statement is Markdown
 
 
+# Mermaid labels: the only raw characters left are text; anything Mermaid reads as syntax
+# must be an entity code (#quot; #35; ...). `<br>` is the label's own line break.
+LABEL_SYNTAX = set('"<>[]{}()|%`;\\*_~&#')
+ENTITY = re.compile(r"#(?:[a-z]+|\d+);")
+# A node or subgraph line: its one label is the only quoted thing on it.
+NODE_LINE = re.compile(r'(?:n\d+(?:\[|\(\[|\{\{|\[/)"(?P<a>[^"]*)"(?:\]|\]\)|\}\}|/\])'
+                       r"(?::::\w+)?|subgraph [gv]\d+\[\"(?P<b>[^\"]*)\"\])")
+
+
+def label_text(label: str) -> str:
+    """What a label says, decoded by hand (not with the code under test); fails on syntax."""
+    raw = ENTITY.sub("", label.replace("<br>", " "))
+    assert not LABEL_SYNTAX & set(raw), f"unescaped {sorted(LABEL_SYNTAX & set(raw))} in {label}"
+    codes = {"quot": '"', "lt": "<", "gt": ">", "amp": "&"}
+    return ENTITY.sub(lambda mt: codes.get(mt[0][1:-1]) or chr(int(mt[0][1:-1])),
+                      label.replace("<br>", " "))
+
+
 def test_diagram_sources_are_escaped(hostile_site):
-    found = 0
+    found = labels = 0
+    hostile = "".join(HOSTILE.split())
     for path in pages(hostile_site):
         for source in re.findall(r'<pre class="lt-mermaid">(.*?)</pre>', path.read_text(), re.S):
             found += 1
-            source = html.unescape(source)
-            for line in source.splitlines():
+            for line in html.unescape(source).splitlines():
                 line = line.strip()
                 assert not line.startswith("click"), line
                 assert "%%" not in line
-                # every label is quoted and no quote inside a label is left raw
-                for label in re.findall(r'"(.*?)"', line):
-                    assert "<" not in label.replace("<br>", "") and '"' not in label
-    assert found >= 3
+                if '"' not in line:
+                    continue
+                # one label per line, quoted, with nothing else quoted: a quote left raw
+                # inside a label would end it early and the rest would not fit the line
+                node = NODE_LINE.fullmatch(line)
+                assert node, f"not a single quoted label: {line}"
+                text = label_text(node["a"] if node["a"] is not None else node["b"])
+                labels += 1
+                if "pwned" in text:  # the hostile text, whole up to the label's cut, after
+                    said = "".join(text.removesuffix("…").split())  # any prefix ("No: ")
+                    start = said.find(hostile[:20])
+                    assert start >= 0 and hostile.startswith(said[start:]), text
+    assert found >= 3 and labels >= 10
+
+
+SPECIALS = "\"'<>[]{}()|%`;\\*_~&#:-=/!.,\n\t é→"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(SPECIALS) | st.characters(blacklist_characters="@"),
+               max_size=150))
+def test_any_text_makes_one_safe_label_that_says_it(text):
+    quoted = label(text)
+    assert quoted.startswith('"') and quoted.endswith('"') and quoted.count('"') == 2, quoted
+    said = label_text(quoted[1:-1])
+    assert "".join(said.split()) == ("".join(text.split()) or "(notext)")

@@ -1,5 +1,10 @@
 """The user guide, run as written: every command in docs/guide/, in order, in a fresh folder.
 
+It runs in a fresh virtual environment (no system site-packages), so the guide's
+`python3 -m pip install living-theories` really installs the package, from a wheel built
+from this checkout (offered to pip with PIP_FIND_LINKS), with its dependencies from the
+package index; the developer's editable install cannot satisfy it.
+
 Fenced `bash` blocks are run; a block preceded by `<!-- file: PATH -->` is written to PATH
 first, so the guide's YAML examples are checked too. `mkdocs serve` is started, answered and
 stopped.
@@ -9,7 +14,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from conftest import REPO
@@ -80,10 +87,30 @@ def test_every_page_of_the_guide_is_run():
     assert pages == set(ORDER)
 
 
+def fresh_environment(tmp_path: Path) -> dict[str, str]:
+    """A new virtual environment first on PATH, and a wheel of this checkout for pip."""
+    # From a copy without build outputs: setuptools would pack a stale build/lib into it.
+    source = shutil.copytree(REPO, tmp_path / "source", ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "site", "*.egg-info", ".cache", ".mutation", ".venv",
+        "__pycache__", ".pytest_cache", ".ruff_cache"))
+    wheels = tmp_path / "wheels"
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                          str(wheels), str(source)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "LIVING_THEORIES_REVIEW")}
+    return {**env, "NO_MKDOCS_2_WARNING": "1", "VIRTUAL_ENV": str(venv),
+            "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}",
+            "PIP_FIND_LINKS": " ".join([str(wheels), env.get("PIP_FIND_LINKS", "")]).strip()}
+
+
 def test_the_guide_works_as_written(tmp_path: Path):
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    env.pop("LIVING_THEORIES_REVIEW", None)
-    run = subprocess.run(["bash", "-c", script()], cwd=tmp_path, capture_output=True,
+    env = fresh_environment(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    run = subprocess.run(["bash", "-c", script()], cwd=work, capture_output=True,
                          text=True, env=env, timeout=900)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     out = run.stdout
@@ -91,7 +118,10 @@ def test_the_guide_works_as_written(tmp_path: Path):
     assert "imported 2 CMOCs" in out
     assert "released leadership version 1" in out
     assert "wrote 2 feedback records" in out
-    site = tmp_path / "my-theories"
+    # the guide's own install step installed the package into the fresh environment
+    assert re.search(r"Successfully installed .*living-theories-\d", out), out[:4000]
+    assert list((tmp_path / "venv").glob("lib/python*/site-packages/living_theories/cli.py"))
+    site = work / "my-theories"
     assert (site / "site/theories/leadership/v1/cite.bib").exists()
     assert (site / "review-site/consultations/round-1/index.html").exists()
     assert (site / "evidence/feedback-round-1.yaml").exists()

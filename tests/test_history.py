@@ -244,3 +244,56 @@ def test_two_builds_of_the_same_input_are_identical(tmp_path):
            if p.is_file()}
     assert one.keys() == two.keys(), differing(compare)
     assert [str(p) for p in one if one[p] != two[p]] == []
+
+
+def test_a_diff_names_what_changed_and_only_that(project):
+    # v2 keeps CMOC 1's elements but adds a narrative; CMOC 2 keeps its words but loses its
+    # mechanism and turns negative. A version compared with itself has no change at all.
+    (project / "theories/demo/v2.yaml").write_text("""\
+stage: refined
+status: draft
+date: 2024-02-01
+statement: Leaders who meet partners often build trust [@pawson1997].
+cmocs:
+  - id: demo-trust
+    label: CMOC 1
+    narrative: Meeting often, leaders come to trust each other.
+    contexts: [Organisations with different histories]
+    mechanism_resources: [Frequent face-to-face meetings]
+    mechanism_reasonings: [Trust and understanding]
+    outcomes: [Collaborative decisions]
+    lineage: {relation: kept, from: [demo-trust]}
+  - id: demo-data
+    label: CMOC 2
+    mechanism: absent
+    outcome: negative
+    contexts: [Population health management]
+    mechanism_resources: [Shared digital intelligence]
+    outcomes: [Better targeting]
+    lineage: {relation: kept, from: [demo-data]}
+  - id: demo-visibility
+    title: Leadership visibility
+    outcomes: [Lower morale]
+    lineage: {relation: new}
+""", encoding="utf-8")
+    loaded, problems = load_project(project)
+    assert not problems, problems.report()
+    theory = loaded.graph.theories["demo"]
+    v1, v2 = theory.versions
+    d = diff_versions(loaded.graph, theory, v1, v2)
+    assert d.statement == [("equal", "Leaders who meet partners often build trust "
+                                     "[@pawson1997].")]
+    by_id = {c.id: c for c in d.cmocs}
+    trust, data = by_id["demo-trust"], by_id["demo-data"]
+    assert trust.relation == "refined"  # "kept", but its wording differs
+    assert [e.name for e in trust.changed_elements] == ["Narrative"]
+    assert trust.changed_elements[0].segments == [
+        ("insert", "Meeting often, leaders come to trust each other.")]
+    assert [e.name for e in data.changed_elements] == ["Mechanism present or absent",
+                                                       "Outcome direction"]
+    assert [(op, text.strip()) for op, text in data.changed_elements[0].segments] == [
+        ("delete", "present"), ("insert", "absent")]
+    same = diff_versions(loaded.graph, theory, v1, v1)
+    assert same is not d and [c.relation for c in same.cmocs] == ["kept", "kept"]
+    assert not any(c.changed or c.changed_elements for c in same.cmocs)
+    assert not any(e.changed for c in same.cmocs for e in c.elements)

@@ -95,11 +95,15 @@ def test_unknown_fields_are_errors():
 def test_dates_may_be_partial_and_yaml_dates_become_text():
     import datetime as dt
 
-    for value in ("2024", "2024-01", dt.date(2024, 1, 26)):
-        v = m.VersionFile.model_validate({"stage": "initial", "date": value})
-        assert v.date in ("2024", "2024-01", "2024-01-26")
-    with pytest.raises(ValidationError):
-        m.VersionFile.model_validate({"stage": "initial", "date": "26/01/2024"})
+    # each input keeps exactly its own precision: YAML's date and number become that text
+    for value, text in [("2024", "2024"), (2024, "2024"), ("2024-01", "2024-01"),
+                        ("2024-01-26", "2024-01-26"), (dt.date(2024, 1, 26), "2024-01-26"),
+                        (dt.date(1999, 12, 3), "1999-12-03")]:
+        assert m.VersionFile.model_validate({"stage": "initial", "date": value}).date == text
+    for bad in ("26/01/2024", "2024-13", "2023-02-29", "2024-1-5", "24", True):
+        with pytest.raises(ValidationError):
+            m.VersionFile.model_validate({"stage": "initial", "date": bad})
+    assert m.VersionFile.model_validate({"stage": "initial", "date": "2024-02-29"}).date
 
 
 def test_stage_is_extensible():

@@ -24,9 +24,11 @@ def worker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LIVING_THEORIES_WORKERS", raising=False)
 
 
-def job(n: int, made_in: list[int]):
+def job(n: int, log: Path | None = None):
     def make() -> str:
-        made_in.append(os.getpid())
+        if log is not None:  # whoever makes the text says so, across processes
+            with log.open("a") as out:
+                out.write(f"p{n} {os.getpid()}\n")
         if n == 5:
             raise ValueError("a bug in a template")
         return f"page {n}: ünïcode " * n * 1000  # several pipe-fulls for the larger ones
@@ -42,31 +44,33 @@ def gone(pid: int) -> bool:
     return False
 
 
-def test_texts_come_from_the_worker_in_any_order_until_one_fails(worker):
-    made_here: list[int] = []
-    rendered = ahead.rendering([(f"p{n}", job(n, made_here)) for n in range(8)])
+def test_texts_come_from_the_worker_in_any_order_until_one_fails(worker, tmp_path):
+    log = tmp_path / "made.log"
+    rendered = ahead.rendering([(f"p{n}", job(n, log)) for n in range(8)])
     assert rendered is not None
     pid = rendered.pid
-    assert rendered.result("p3") == job(3, [])()
-    assert rendered.result("p1") == job(1, [])()  # made before p3: kept until asked for
+    assert pid != os.getpid()
+    assert rendered.result("p3") == job(3)()
+    assert rendered.result("p1") == job(1)()  # made before p3: kept until asked for
     assert rendered.result("p3") is None  # asked again: the caller renders it itself
-    assert [rendered.result(f"p{n}") for n in (4, 5, 6)] == [job(4, [])(), None, None]
-    assert made_here == []  # every text above was made in the worker
+    assert [rendered.result(f"p{n}") for n in (4, 5, 6)] == [job(4)(), None, None]
     rendered.close()
     assert rendered.pid is None and gone(pid)
+    # every text was made in the worker, in order, and it stopped at the first failure (p5)
+    assert log.read_text().split("\n") == [f"p{n} {pid}" for n in range(6)] + [""]
 
 
 def test_closing_stops_a_worker_whose_texts_nobody_asks_for(worker):
-    rendered = ahead.rendering([(f"p{n}", job(n + 10, [])) for n in range(50)])
+    rendered = ahead.rendering([(f"p{n}", job(n + 10)) for n in range(50)])
     assert rendered is not None
     pid = rendered.pid
-    assert rendered.result("p0") == job(10, [])()
+    assert rendered.result("p0") == job(10)()
     rendered.close()  # the worker is blocked on a full pipe, or still rendering
     assert gone(pid)
 
 
 def test_no_worker_when_it_is_not_worth_it_or_not_wanted(worker, monkeypatch):
-    jobs = [(f"p{n}", job(n, [])) for n in range(3)]
+    jobs = [(f"p{n}", job(n)) for n in range(3)]
     monkeypatch.setattr(ahead, "MIN_PAGES", 4)
     assert ahead.rendering(jobs) is None
     monkeypatch.setattr(ahead, "MIN_PAGES", 0)

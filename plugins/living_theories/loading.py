@@ -732,8 +732,13 @@ def _load_theory(path: Path, theory_id: str, corpus: Corpus, problems: Problems,
         problems.add(path.parent, f"the folder name is not a valid theory id: {message}",
                      "rename the folder: " + hint)
         return
+    before = len(problems.items)
     data = parse_yaml(path, problems, cache)
-    if data is None or (data := _mapping(data, path, problems)) is None:
+    if data is None and len(problems.items) > before:
+        return  # unreadable: reported
+    # An empty theory.yaml is a theory without a title (an error), not no theory at all: its
+    # versions must not silently vanish from the site.
+    if (data := _mapping(data, path, problems)) is None:
         return
     theory = validate(m.TheoryFile, data, path, problems)
     if theory is None:

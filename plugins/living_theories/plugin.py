@@ -38,6 +38,7 @@ from .pages import REFERENCES, Generated, Options, page_title, page_url, site_fi
 from .pages import Page as GeneratedPage
 from .project import BIBLIOGRAPHY, Project, load_project
 from .rebuilds import pages_changed
+from .wayfinding import accessible
 
 log = get_plugin_logger(__name__)
 
@@ -311,6 +312,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if self._marked is not None:  # the section marked for this page only
             self._marked.active, self._marked = False, None
+        output = accessible(output)
         if self.review:  # a review site is for stakeholders, not for search engines
             output = output.replace("</head>", '<meta name="robots" content="noindex, '
                                     'nofollow">\n</head>', 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -52,10 +53,13 @@ def build_site(project: Path, dest: Path, *, env: dict[str, str] | None = None,
 
 
 def article(html_file: Path) -> str:
-    """The page's own content (inside <article>), without the site's navigation."""
+    """The page's own content (inside <article>), without the site's navigation (the
+    breadcrumb trail of a generated page included)."""
     text = html_file.read_text(encoding="utf-8")
     start = text.index("<article")
-    return text[start: text.index("</article>", start)]
+    text = text[start: text.index("</article>", start)]
+    return re.sub(r'<nav aria-label="Breadcrumb" class="lt-breadcrumbs">.*?</nav>\n?', "", text,
+                  count=1, flags=re.S)
 
 
 def built_project(tmp_path_factory, name: str) -> Path:

@@ -39,7 +39,9 @@ def diagram_pages(site: Path) -> list[str]:
 def test_every_diagram_renders_without_errors_or_network(browser, serve, bundled_site):
     base = serve(bundled_site)
     paths = diagram_pages(bundled_site)
-    assert len(paths) >= 40  # 4 theories x 4 pages + 30 CMOCs
+    # 4 theories x (index, v2, v3, history) + the 21 CMOCs whose text is printed: version 1
+    # and its 9 CMOCs that the review names without printing draw nothing
+    assert len(paths) >= 37
     for path in paths:
         visit = Visit(browser, base + path + "/")
         pre = visit.page.locator("pre.lt-mermaid").count()

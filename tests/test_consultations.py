@@ -54,7 +54,7 @@ def test_round_shows_what_changed_since_the_previous_round_and_because_of_it(rev
     assert "<ins>" in page  # the word-level diff, reused
     round_1 = html.unescape(article(review / "consultations/round-1/index.html"))
     assert "What changed because of it" in round_1
-    assert "Dropped demo-data: Lacked evidence." in round_1
+    assert "Dropped CMOC 2: Lacked evidence." in round_1  # named, never by its id
 
 
 def test_feedback_appears_on_cmoc_pages_with_round_and_group(public):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -48,22 +49,27 @@ def previous_review(graph: TheoryGraph, round_: m.Source, theory_id: str) -> int
     return None
 
 
-def changes_citing(graph: TheoryGraph, evidence_ids: set[str]) -> list[tuple[m.Theory,
-                                                                               m.Version, str]]:
-    """(theory, version, what changed) for every change that cites one of these evidence ids."""
+def changes_citing(graph: TheoryGraph, evidence_ids: set[str],
+                   name: Callable[[m.CMOC], str] | None = None
+                   ) -> list[tuple[m.Theory, m.Version, str]]:
+    """(theory, version, what changed) for every change that cites one of these evidence ids.
+    `name` names a CMOC (pages name it as readers see it; by default its label or title)."""
+    name = name or (lambda c: c.label or c.title or c.id)
     out = []
     for theory in graph.theories.values():
         for version in theory.versions:
             for change in version.changes:
                 if evidence_ids & set(change.evidence):
                     out.append((theory, version, change.summary))
+            previous = graph.previous(version)
             for drop in version.dropped:
                 if evidence_ids & set(drop.evidence):
-                    out.append((theory, version, f"Dropped {drop.cmoc}: {drop.reason}"))
+                    before = previous.cmoc(drop.cmoc) if previous else None
+                    what = name(before) if before else f"a CMOC of version {version.number - 1}"
+                    out.append((theory, version, f"Dropped {what}: {drop.reason}"))
             for cmoc in version.cmocs:
                 if cmoc.lineage and evidence_ids & set(cmoc.lineage.evidence):
-                    out.append((theory, version, f"{cmoc.label or cmoc.title or cmoc.id}: "
-                                f"{cmoc.lineage.relation}"))
+                    out.append((theory, version, f"{name(cmoc)}: {cmoc.lineage.relation}"))
     return out
 
 

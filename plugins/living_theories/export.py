@@ -81,7 +81,8 @@ def baseline_config(config: dict[str, Any]) -> dict[str, Any]:
     extensions = list(config.get("markdown_extensions") or [])
     names = {e if isinstance(e, str) else next(iter(e)) for e in extensions}
     out["markdown_extensions"] = extensions + [e for e in NEEDED_EXTENSIONS if e not in names]
-    out["extra_css"] = list(config.get("extra_css") or []) + [f"{ASSET_DIR}/living-theories.css"]
+    out["extra_css"] = list(config.get("extra_css") or []) + [f"{ASSET_DIR}/living-theories.css",
+                                                            f"{ASSET_DIR}/wayfinding.css"]
     out["extra_javascript"] = list(config.get("extra_javascript") or []) + [
         f"{ASSET_DIR}/living-theories.js"]
     return out

@@ -28,13 +28,24 @@ from . import consultations, links
 from . import models as m
 from .citations.formatting import Citer
 from .citations.markdown import anchor as ref_anchor
-from .citations.syntax import Cite
+from .citations.syntax import BRACKETED, Cite, parse_group
 from .citing import bibtex, citation_cff, csl_item, dumps, ris, theory_json
 from .diagrams import Diagram, cmoc_diagram, lineage_diagram, theory_diagram
 from .graph import Occurrence
 from .history import changed, diff_versions
 from .project import Project
 from .releases import doi_added_later
+from .wayfinding import (
+    Crumb,
+    breadcrumbs,
+    has_elements,
+    linked,
+    named_ids,
+    positional_names,
+    stated,
+)
+from .wayfinding import cmoc_name as _cmoc_name
+from .wayfinding import short_name as _short_name
 
 TEMPLATES = Path(__file__).parent / "templates" / "pages"
 ROLE_SYMBOL = {"supports": "✓", "challenges": "✗", "refines": "↻", "informs": "○"}
@@ -75,6 +86,10 @@ class Page:
     source: str | None = None  # the YAML file it was generated from (for an edit link)
     in_nav: bool = False
     canonical: str | None = None  # the page search engines should prefer (a newer version)
+    # Where it sits (a trail from Home to the page) and the nav page of its section, which the
+    # sidebar highlights: generated pages are off the nav.
+    crumbs: list[Crumb] = field(default_factory=list)
+    section: str | None = None
 
     @property
     def content(self) -> str:
@@ -90,7 +105,9 @@ class Page:
         title = self.title.replace("<", "\u2039").replace(">", "\u203a")
         title = re.sub(r"&(?=#?\w+;)", "\uff06", title)
         body = self.content if keep or not callable(self.body) else self.body()
-        return f"---\ntitle: {json.dumps(title)}\n---\n\n{body}"
+        trail = breadcrumbs(self.crumbs, lambda target: relative(self.path, target), text) \
+            if self.crumbs else ""
+        return f"---\ntitle: {json.dumps(title)}\n---\n\n{trail}{body}"
 
 
 @dataclass
@@ -157,7 +174,7 @@ def segments(segs: list[tuple[str, str]]) -> Markup:
     space, so the spaces around a segment are written outside it."""
     out = []
     for op, value in segs:
-        body = text(value)
+        body = _cited_text(value)
         if op in _DIFF_TAGS:
             body = f"<{_DIFF_TAGS[op]}>{body}</{_DIFF_TAGS[op]}>"
         out.append((" " if value[:1].isspace() else "") + body
@@ -166,7 +183,41 @@ def segments(segs: list[tuple[str, str]]) -> Markup:
 
 
 _DIFF_TAGS = {"insert": "ins", "delete": "del"}
+_SAFE_CITATION = re.compile(r"^[^<>`*_\\|]*$")
+
+
+def _cited_text(value: str) -> Markup:
+    """A piece of a word diff as text, its whole bracketed citations ([@key, p. 4]) kept for
+    the citations extension to format: a reader sees (Author, 2024), never [@key]."""
+    out, last = [], 0
+    for found in BRACKETED.finditer(value):
+        cites = parse_group(found["body"])
+        if not cites or not all(_PLAIN_KEY.match(c.key) for c in cites) \
+                or not _SAFE_CITATION.match(found["body"]):
+            continue
+        out.append(_spaced(value[last:found.start()]))
+        out.append(" ".join(found.group(0).split()))
+        last = found.end()
+    if not out:
+        return text(value)
+    out.append(_spaced(value[last:]))
+    return Markup("".join(out))
+
+
+def _spaced(value: str) -> str:
+    """`text`, keeping one space where the value starts or ends with some."""
+    if not value.strip():
+        return " " if value else ""
+    return ((" " if value[:1].isspace() else "") + text(value)
+            + (" " if value[-1:].isspace() else ""))
 _PLAIN_KEY = re.compile(r"^[\w](?:[\w:.#$%&\-+?<>~/]*[\w])?$")
+
+
+def source_details(source: m.Source) -> str:
+    """What the Sources index says about a source besides its name: role, site, how the
+    data were collected, date."""
+    mode = MODES.get(source.mode or "", source.mode)
+    return " · ".join(str(p) for p in (source.role, source.site, mode, source.date) if p)
 
 
 def cite(key: str) -> Markup:
@@ -291,6 +342,8 @@ class Site:
     # Hand-written pages: path -> (title, cited keys), for the references' "cited on" links.
     extra_citations: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     _source_names: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    # Formatted references by BibTeX key (HTML), for "Published in" (set by `generate`).
+    references: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def g(self):
@@ -368,6 +421,38 @@ class Site:
         """A published CMOC as it was in one version (its predecessor's wording and name)."""
         return next((o.cmoc for o in self.cmocs.get(cid, []) if o.version.number == number),
                     None)
+
+    @cached_property
+    def _positional(self) -> dict[int, str]:
+        return positional_names(v for t in self.g.theories.values() for v in t.versions)
+
+    def name(self, cmoc: m.CMOC) -> str:
+        """How pages name a CMOC: never by its id, never by a placeholder (wayfinding.py)."""
+        return _cmoc_name(cmoc, self._positional)
+
+    def short_name(self, cmoc: m.CMOC) -> str:
+        return _short_name(cmoc, self._positional)
+
+    def abbreviated(self, cmocs: list[m.CMOC]) -> list[m.CMOC]:
+        """CMOCs whose column heading (short_name) is not their whole name."""
+        return [c for c in cmocs if self.short_name(c) != self.name(c)]
+
+    def named(self, cid: str) -> str:
+        """A published CMOC named with its theory, where the page does not say which:
+        'CMOC 3 · Relating & Communicating'."""
+        occ = self.cmocs[cid][-1]
+        return f"{self.name(occ.cmoc)} · {occ.theory.title}"
+
+    def prose(self, value: str | None, page: str) -> Markup:
+        """A Markdown field (md) in which ids written as code spans are links, named."""
+        def resolve(rid: str) -> tuple[str, str] | None:
+            if rid in self.cmocs:
+                return text(self.name(self.cmocs[rid][-1].cmoc)), relative(page, cmoc_path(rid))
+            if rid in self.sources:
+                return text(self.source_name(self.sources[rid])), relative(page,
+                                                                            source_path(rid))
+            return None
+        return md(named_ids(value, resolve)) if value else Markup("")
 
     @cached_property
     def sources(self) -> dict[str, m.Source]:
@@ -550,6 +635,16 @@ class Site:
                         "shown": shown, "before": before, "diff": diff})
         return out
 
+    def is_open(self, round_: m.Source) -> bool:
+        """A round still taking feedback: some version it reviewed is not superseded by a
+        later released version. A historic round offers no feedback template."""
+        for ref in round_.reviewed:
+            theory = self.g.theories.get(ref.theory)
+            latest = self.latest_released(theory) if theory else None
+            if latest is None or latest.number <= ref.version:
+                return True
+        return False
+
     def comment_link(self, theory_id: str, version: m.Version, cid: str) -> str | None:
         """'Comment on this', in a review build when the site is set up for it."""
         if not self.options.include_drafts or not self.options.comments:
@@ -600,6 +695,57 @@ class Site:
             return f"{who} ({ref.field('year') or 'n.d.'})"
         return source.name
 
+    def domain_column(self) -> dict[str, str]:
+        """Theory id -> its framework domain's title, when some domain's title says more than
+        its theory's own title (else the Theories index has no Domain column)."""
+        framework = self.g.corpus.project.framework
+        titles = {d.id: d.title for d in framework.domains} if framework else {}
+        out = {t.id: titles[t.domain] for t in self.theories if t.domain in titles}
+        differs = any(out[t.id].casefold() != t.title.casefold() for t in self.theories
+                      if t.id in out)
+        return out if differs else {}
+
+    def naturally(self, sources: list[m.Source]) -> list[m.Source]:
+        """Sources in the order a reader expects: P2/9 before P2/22."""
+        return sorted(sources, key=lambda s: _natural(self.source_name(s)))
+
+    def record_headings(self, source: m.Source) -> dict[str, str]:
+        """A heading for each record on a source's page that tells them apart: where the
+        source cites it, when that is more than the source's own name (a meeting's line, a
+        document's page), and what it bears on; never an id, never one heading repeated."""
+        name = self.source_name(source)
+        out: dict[str, str] = {}
+        for ev in self.evidence_from(source.id):
+            ref = ev.ref_for(source.id)
+            where = ref.cited_as if ref and ref.cited_as and ref.cited_as != name else None
+            where = where or (ref.locator if ref else None)
+            on = self._bears_on_name(ev)
+            if where and on:
+                on = on[0].lower() + on[1:]  # "p. 4 · on M1: Having a voice"
+            out[ev.id] = " · ".join(p for p in (where, on) if p) or name
+        seen: Counter = Counter(out.values())
+        taken: Counter = Counter()
+        for eid, heading in out.items():
+            if seen[heading] > 1:
+                taken[heading] += 1
+                out[eid] = f"{heading} ({taken[heading]} of {seen[heading]})"
+        return out
+
+    def _bears_on_name(self, ev: m.Evidence) -> str | None:
+        names = []
+        for t in ev.bears_on:
+            if t.cmoc and t.cmoc in self.cmocs:
+                names.append(self.name(self.cmocs[t.cmoc][-1].cmoc))
+            elif t.context and t.context in self.g.contexts:
+                names.append(self.g.contexts[t.context].title)
+            elif t.theory and t.theory in self.g.theories:
+                names.append(self.g.theories[t.theory].title)
+        names = list(dict.fromkeys(names))
+        if not names:
+            return None
+        return "On " + (names[0] if len(names) == 1 else ", ".join(names[:-1])
+                        + " and " + names[-1])
+
     def evidence_from(self, sid: str) -> list[m.Evidence]:
         return [e for e in self.g.evidence_from_source.get(sid, []) if e.id in self.evidence]
 
@@ -629,7 +775,9 @@ def _environment() -> jinja2.Environment:
         auto_reload=False,  # package files: no need to look at them again for every page
     )
     env.filters.update(md=md, md_inline=md_inline, text=text, cite=cite, segments=segments,
+                       linked=linked, has_elements=has_elements, source_details=source_details,
                        evidence_count=lambda cid, site: len(site.evidence_on(cid)))
+    env.tests.update(stated=stated)
     env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES, ELEMENTS=m.ELEMENTS,
                        MODES=MODES,
                        EVIDENCE_KINDS=EVIDENCE_KINDS,
@@ -696,20 +844,26 @@ def generate(project: Project, options: Options | None = None,
     `citer` formats the citation of each version (plain text without it); `site` reuses what
     a caller already worked out about the published view."""
     site = site or Site(project, options or Options(), extra_citations or {})
+    site.references = dict(bibliography or [])
     r = Renderer(site)
     pages: list[Page] = []
+    home = [Crumb("Home", "index.md")]
+    theories = home + [Crumb("Theories", THEORIES)]
     if site.options.home:
         pages.append(Page("index.md", "Home", r.later("home.md.j2", "index.md"), in_nav=True))
-    pages.append(Page(THEORIES, "Theories", r.later("theories.md.j2", THEORIES), in_nav=True))
+    pages.append(Page(THEORIES, "Theories", r.later("theories.md.j2", THEORIES), in_nav=True,
+                      crumbs=home + [Crumb("Theories", None)], section=THEORIES))
     link_of = {cid: cmoc_path(cid) for cid in site.cmocs}
     for theory in site.theories:
         current, latest = site.current(theory), site.latest_released(theory)
         path = theory_path(theory.id)
+        at_theory = theories + [Crumb(theory.title, path)]
         pages.append(Page(path, theory.title, r.later(
             "version.md.j2", path, theory=theory, version=current, is_index=True,
             em=Deferred(evidence_map, site, [(theory, current)]),
             latest=latest, cite=site.cite(theory, current, path, citer),
-            diagram_of=Deferred(theory_diagram, current, link_of)), _where(theory)))
+            diagram_of=Deferred(theory_diagram, current, link_of)), _where(theory),
+            crumbs=theories + [Crumb(theory.title, None)], section=THEORIES))
         for version in site.versions(theory):
             path = version_path(theory.id, version.number)
             superseded = latest is not None and latest.number > version.number
@@ -721,7 +875,11 @@ def generate(project: Project, options: Options | None = None,
                     latest=latest, cite=site.cite(theory, version, path, citer),
                     diagram_of=Deferred(theory_diagram, version, link_of)),
                 _where(version),
-                canonical=version_path(theory.id, latest.number) if superseded else None))
+                canonical=version_path(theory.id, latest.number) if superseded else None,
+                # (as released: the trail to a frozen page names the theory as it did)
+                crumbs=theories + [Crumb(frozen.title, theory_path(theory.id)),
+                                   Crumb(f"Version {version.number}", None)],
+                section=THEORIES))
         versions = site.versions(theory)
         path = history_path(theory.id)
         pairs = [(a.number, b.number) for i, a in enumerate(versions) for b in versions[i + 1:]]
@@ -730,55 +888,82 @@ def generate(project: Project, options: Options | None = None,
             rounds=site.rounds(theory),
             lineage=Deferred(lineage_diagram, versions, site.g.lineage, link_of),
             diffs=Deferred(_diffs, site, theory, versions),
-            pairs=pairs)))
+            pairs=pairs), crumbs=at_theory + [Crumb("History", None)], section=THEORIES))
         for a, b in pairs:
             path = compare_path(theory.id, a, b)
             d = Deferred(diff_versions, site.g, theory, versions[a - 1], versions[b - 1])
             pages.append(Page(path, f"{theory.title}: version {a} and version {b}",
-                              r.later("compare.md.j2", path, theory=theory, d=d)))
+                              r.later("compare.md.j2", path, theory=theory, d=d),
+                              crumbs=at_theory + [Crumb("History", history_path(theory.id)),
+                                                  Crumb(f"Versions {a} and {b}", None)],
+                              section=THEORIES))
     feedback_ids = {e.id for e in site.evidence.values() if site.is_feedback(e)}
     for cid, occurrences in site.cmocs.items():
         latest = occurrences[-1]
         path = cmoc_path(cid)
-        pages.append(Page(path, latest.cmoc.title or latest.cmoc.label or cid, r.later(
+        pages.append(Page(path, site.named(cid), r.later(
             "cmoc.md.j2", path, cid=cid, occurrences=occurrences, occ=latest,
             feedback_ids=feedback_ids,
             diagram_of=Deferred(cmoc_diagram, latest.cmoc),
             lineage=site.g.lineage(latest.version, latest.cmoc)),
-            _where(latest.version)))
+            _where(latest.version), crumbs=_in_version(theories, latest) + [
+                Crumb(site.name(latest.cmoc), None)], section=THEORIES))
     for eid, occ in site.examples.items():
         path = cmoc_path(eid)
-        pages.append(Page(path, f"Example: {occ.cmoc.title or occ.cmoc.label or eid}",
+        pages.append(Page(path, f"Example: {site.name(occ.cmoc)} · {occ.theory.title}",
                           r.later("example.md.j2", path, occ=occ,
                                   diagram_of=Deferred(cmoc_diagram, occ.cmoc)),
-                          _where(occ.version)))
-    pages.append(Page(CONSULTATIONS, "Consultation rounds",
-                      r.later("consultations.md.j2", CONSULTATIONS), in_nav=True))
+                          _where(occ.version), crumbs=_in_version(theories, occ) + [
+                              Crumb(f"Example: {site.name(occ.cmoc)}", None)],
+                          section=THEORIES))
+    rounds = home + [Crumb("Consultation rounds", CONSULTATIONS)]
+    if site.consultation_rounds:  # a project with no rounds has no such page, nor a link
+        pages.append(Page(CONSULTATIONS, "Consultation rounds",
+                          r.later("consultations.md.j2", CONSULTATIONS), in_nav=True,
+                          crumbs=home + [Crumb("Consultation rounds", None)],
+                          section=CONSULTATIONS))
     for round_ in site.consultation_rounds:
         path = round_path(round_.id)
         feedback = site.evidence_from(round_.id)
         pages.append(Page(path, site.source_name(round_), r.later(
             "round.md.j2", path, round=round_, reviewed=site.reviewed(round_),
             feedback=feedback,
-            changed_because=consultations.changes_citing(site.g, {e.id for e in feedback})),
-            _where(round_)))
+            changed_because=consultations.changes_citing(site.g, {e.id for e in feedback},
+                                                            site.name)),
+            _where(round_), crumbs=rounds + [Crumb(site.source_name(round_), None)],
+            section=CONSULTATIONS))
         path = pack_path(round_.id)
         pages.append(Page(path, f"{site.source_name(round_)}: consultation pack", r.later(
             "pack.md.j2", path, round=round_, reviewed=site.reviewed(round_), link_of={},
-            theory_diagram=theory_diagram, hash_of=project.lock.hash_of), _where(round_)))
-    pages.append(Page(SOURCES, "Sources", r.later("sources.md.j2", SOURCES), in_nav=True))
+            theory_diagram=theory_diagram, hash_of=project.lock.hash_of), _where(round_),
+            crumbs=rounds + [Crumb(site.source_name(round_), round_path(round_.id)),
+                             Crumb("Consultation pack", None)], section=CONSULTATIONS))
+    pages.append(Page(SOURCES, "Sources", r.later("sources.md.j2", SOURCES), in_nav=True,
+                      crumbs=home + [Crumb("Sources", None)], section=SOURCES))
     for source in site.sources.values():
         path = source_path(source.id)
         pages.append(Page(path, site.source_name(source), r.later("source.md.j2", path,
                                                                     source=source),
-                          _where(source)))
+                          _where(source), crumbs=home + [Crumb("Sources", SOURCES),
+                                                         Crumb(site.source_name(source), None)],
+                          section=SOURCES))
     pages.append(Page(CONTEXTS, "Overarching contexts", r.later("contexts.md.j2", CONTEXTS),
-                      _where(site.g.corpus.project) or None, in_nav=True))
+                      _where(site.g.corpus.project) or None, in_nav=True,
+                      crumbs=home + [Crumb("Overarching contexts", None)], section=CONTEXTS))
     pages.append(Page(EVIDENCE_MAP, "Evidence map", r.later(
-        "evidence_map.md.j2", EVIDENCE_MAP, em=Deferred(evidence_map, site)), in_nav=True))
+        "evidence_map.md.j2", EVIDENCE_MAP, em=Deferred(evidence_map, site)), in_nav=True,
+        crumbs=home + [Crumb("Evidence map", None)], section=EVIDENCE_MAP))
     pages.append(Page(REFERENCES, "References", r.later(
-        "references.md.j2", REFERENCES, bibliography=bibliography or []), in_nav=True))
+        "references.md.j2", REFERENCES, bibliography=bibliography or []), in_nav=True,
+        crumbs=home + [Crumb("References", None)], section=REFERENCES))
     return pages
+
+
+def _in_version(theories: list[Crumb], occ: Occurrence) -> list[Crumb]:
+    """The trail down to the version a CMOC (or an example) is shown as."""
+    return theories + [Crumb(occ.theory.title, theory_path(occ.theory.id)),
+                       Crumb(f"Version {occ.version.number}",
+                             version_path(occ.theory.id, occ.version.number))]
 
 
 def _diffs(site: Site, theory: m.Theory, versions: list[m.Version]) -> list[Any]:
@@ -857,7 +1042,7 @@ def downloads(project: Project, options: Options | None = None,
                     Download(base + "cite.ris", ris(item)),
                     Download(base + "cite.json", dumps([item])),
                     Download(base + "theory.json", dumps(data))]
-    for round_ in site.consultation_rounds:
+    for round_ in filter(site.is_open, site.consultation_rounds):
         # Only published versions: a public build must not leak a draft's CMOCs.
         shown = [ref for ref, item in zip(round_.reviewed, site.reviewed(round_), strict=True)
                  if item["shown"]]

@@ -38,6 +38,7 @@ from .pages import REFERENCES, Generated, Options, page_title, page_url, site_fi
 from .pages import Page as GeneratedPage
 from .project import BIBLIOGRAPHY, Project, load_project
 from .rebuilds import pages_changed
+from .wayfinding import accessible
 
 log = get_plugin_logger(__name__)
 
@@ -85,6 +86,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.timings: dict[str, float] = {}
         self._citations_before = 0.0
         self.canonical: dict[str, str] = {}
+        # Generated page -> the nav page of its section, which the sidebar highlights.
+        self.sections: dict[str, str] = {}
+        self._marked: Any = None
         # The last build's pages, and what they were made from, for `mkdocs serve` rebuilds.
         self._generated: Generated | None = None
         self._made_from: tuple[Project, tuple] | None = None
@@ -161,6 +165,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                 config.markdown_extensions.append(name)
         config.markdown_extensions.append(self.extension)
         config.extra_css.append(f"{ASSET_DIR}/living-theories.css")
+        config.extra_css.append(f"{ASSET_DIR}/wayfinding.css")
         config.extra_javascript.append(f"{ASSET_DIR}/living-theories.js")
         for folder in (root / "theories", root / "evidence", bib):
             if folder.exists() and str(folder) not in config.watch:
@@ -242,6 +247,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self._generated, self._made_from = generated, (self.project, settings)
         pages, downloads = generated.pages, generated.downloads
         self.canonical = {}
+        self.sections = {page.path: page.section for page in pages
+                         if page.section and page.section != page.path}
         self._generated_paths = {page.path for page in pages}
         listed = nav_paths(config.nav) if config.nav else None
         for page in pages:
@@ -313,6 +320,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         return self.config.include_drafts or os.environ.get("LIVING_THEORIES_REVIEW") == "1"
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self._marked is not None:  # the section marked for this page only
+            self._marked.active, self._marked = False, None
+        output = accessible(output)
         if self.review:  # a review site is for stakeholders, not for search engines
             output = output.replace("</head>", '<meta name="robots" content="noindex, '
                                     'nofollow">\n</head>', 1)
@@ -326,6 +336,13 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             url = page_url(target)
             page.canonical_url = (urljoin(config.site_url, url) if config.site_url
                                   else posixpath.relpath(url, page.url or ".") + "/")
+        # An off-nav page highlights its section in the sidebar (Material draws the active
+        # item and opens its parents): MkDocs marks only the page itself.
+        section = self.sections.get(page.file.src_uri)
+        if section and nav is not None:
+            found = next((p for p in nav.pages if p.file.src_uri == section), None)
+            if found is not None and not found.active:
+                found.active, self._marked = True, found
         return context
 
 

@@ -153,7 +153,8 @@ def test_titles_are_plain_text_but_narratives_keep_markdown(hostile_site):
 def test_diagram_sources_are_escaped(hostile_site):
     found = 0
     for path in pages(hostile_site):
-        for source in re.findall(r'<pre class="lt-mermaid"[^>]*>(.*?)</pre>', path.read_text(), re.S):
+        for source in re.findall(r'<pre class="lt-mermaid"[^>]*>(.*?)</pre>', path.read_text(),
+                                 re.S):
             found += 1
             source = html.unescape(source)
             for line in source.splitlines():

@@ -59,8 +59,10 @@ def title(text: str) -> str:
 
 
 # (class, Mermaid shape) for the four kinds of element, in the order of m.ELEMENTS.
+# (An outcome is a rounded box, not a parallelogram: Mermaid slants a parallelogram by its
+# height, so a long outcome became twice as wide as its text.)
 _KINDS = (("ctx", ("[", "]")), ("res", ("([", "])")), ("rea", ("{{", "}}")),
-          ("out", ("[/", "/]")))
+          ("out", ("(", ")")))
 _SHAPE = dict(_KINDS)
 _SIGN_CSS = {"positive": "plus", "negative": "minus"}
 _NOT_STATED = {"ctx": "Context not stated", "res": "Mechanism (resource) not stated",
@@ -279,7 +281,7 @@ _SWATCH = {
     "rect": '<rect x="1" y="2" width="30" height="14" rx="1"/>',
     "stadium": '<rect x="1" y="2" width="30" height="14" rx="7"/>',
     "hexagon": '<polygon points="6,2 26,2 31,9 26,16 6,16 1,9"/>',
-    "parallelogram": '<polygon points="6,2 31,2 26,16 1,16"/>',
+    "rounded": '<rect x="1" y="2" width="30" height="14" rx="4"/>',
     "arrow": '<line x1="1" y1="9" x2="24" y2="9"/><polygon points="24,4 31,9 24,14"/>',
     "dotted": '<line x1="1" y1="9" x2="24" y2="9" stroke-dasharray="3 3"/>'
               '<polygon points="24,4 31,9 24,14"/>',
@@ -293,11 +295,12 @@ LEGEND: dict[str, tuple[str, str, str]] = {
     "ctx": ("rect", "ctx", "C: context"),
     "res": ("stadium", "res", "M (resource): what the programme offers or does"),
     "rea": ("hexagon", "rea", "M (reasoning): how people respond to it"),
-    "out": ("parallelogram", "out", "O: outcome"),
+    "out": ("rounded", "out", "O: outcome"),
     "plus": ("rect", "ctxplus", "Thick green border: the study prints + (C+, M+, O+)"),
     "minus": ("rect", "ctxminus", "Thick red border: the study prints − (C−, M−, O−)"),
     "none": ("rect", "ctxnone", "Dashed: not stated in the source"),
-    "narrative": ("rect", "narrative", "A CMOC told in words only (its text)"),
+    "narrative": ("rect", "narrative", "A CMOC without elements: its narrative, or that the "
+                  "source does not print it"),
     "chain": ("arrow", "edge", "leads to: this CMOC's outcome feeds the next CMOC"),
     "overarching": ("box", "cluster", "Overarching contexts around the CMOCs they bear on"),
     "lineage": ("box", "cluster", "A column per version; arrows from each CMOC's "

@@ -64,12 +64,12 @@
     return document.body.getAttribute("data-md-color-scheme") === "slate";
   }
 
-  function configure(mermaid, titleMargin) {
+  function configure(mermaid, wrap, titleMargin) {
     var narrow = NARROW.matches;
     mermaid.initialize({
       startOnLoad: false, securityLevel: "strict", theme: isDark() ? "dark" : "default",
       fontSize: 16,
-      flowchart: { htmlLabels: true, useMaxWidth: false, wrappingWidth: narrow ? 150 : 200,
+      flowchart: { htmlLabels: true, useMaxWidth: false, wrappingWidth: wrap,
                    nodeSpacing: narrow ? 20 : 30, rankSpacing: narrow ? 30 : 40,
                    subGraphTitleMargin: { top: 4, bottom: titleMargin } }
     });
@@ -85,26 +85,33 @@
     return Math.ceil(extra);
   }
 
-  async function drawOnce(mermaid, figure, source) {
-    configure(mermaid, 0);
+  async function drawOnce(mermaid, figure, source, wrap) {
+    configure(mermaid, wrap, 0);
     var out = await mermaid.render("lt-diagram-" + (counter++), source);
     figure.div.innerHTML = out.svg;
     var extra = titleOverflow(figure.div);
     if (extra > 0) {
-      configure(mermaid, extra + 8);
+      configure(mermaid, wrap, extra + 8);
       out = await mermaid.render("lt-diagram-" + (counter++), source);
       figure.div.innerHTML = out.svg;
     }
+    var svg = figure.div.querySelector("svg");
+    return svg ? svg.getBoundingClientRect().width <= figure.div.clientWidth : true;
   }
 
+  // Left to right first (the realist reading order), with narrower text if need be; a
+  // diagram still too wide, if it allows, top-down; what is still too wide scrolls sideways.
   async function draw(mermaid, figure) {
-    await drawOnce(mermaid, figure, figure.source);
-    var svg = figure.div.querySelector("svg");
-    var direction = "LR";
-    if (figure.narrow && svg && svg.getBoundingClientRect().width > figure.div.clientWidth) {
-      direction = figure.narrow;
-      await drawOnce(mermaid, figure, figure.source.replace(
-        /^(\s*)(flowchart|direction) LR$/gm, "$1$2 " + figure.narrow));
+    var wraps = NARROW.matches ? [150] : [200, 150];
+    var tries = wraps.map(function (w) { return ["LR", w]; });
+    if (figure.narrow) {
+      tries = tries.concat(wraps.map(function (w) { return [figure.narrow, w]; }));
+    }
+    for (var i = 0; i < tries.length; i++) {
+      var direction = tries[i][0];
+      var source = direction === "LR" ? figure.source : figure.source.replace(
+        /^(\s*)(flowchart|direction) LR$/gm, "$1$2 " + direction);
+      if (await drawOnce(mermaid, figure, source, tries[i][1])) break;
     }
     figure.div.setAttribute("data-lt-theme", isDark() ? "dark" : "default");
     figure.div.setAttribute("data-lt-direction", direction);

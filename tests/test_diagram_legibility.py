@@ -30,6 +30,16 @@ MEASURE = """() => [...document.querySelectorAll('.lt-diagram svg')].map(svg => 
 })"""
 
 
+# Box titles that overlap a node (a title of two lines once covered the box's first node).
+OVERLAPS = """() => {
+  const boxes = sel => [...document.querySelectorAll(sel)].map(e => [e.textContent,
+    e.getBoundingClientRect()]);
+  const titles = boxes('.lt-diagram g.cluster-label'), nodes = boxes('.lt-diagram g.node');
+  return titles.flatMap(([t, a]) => nodes.filter(([n, b]) => a.left < b.right &&
+    b.left < a.right && a.top < b.bottom && b.top < a.bottom).map(([n]) => [t, n]));
+}"""
+
+
 def open_page(browser, url: str, width: int):
     page = browser.new_page(viewport={"width": width, "height": 900})
     errors: list[str] = []
@@ -50,6 +60,7 @@ def test_node_text_is_never_shrunk_below_12px_nor_cut(browser, serve, bundled_si
             assert d["nodes"] > 0, path
             assert d["smallest"] >= 12, (path, width, d["smallest"], d["scale"])
             assert "…" not in d["text"], path
+        assert page.evaluate(OVERLAPS) == [], path
         # every diagram has its legend right after it, as HTML
         legends = page.locator(".lt-diagram + .lt-legend, .lt-diagram + .lt-diagram-links + "
                                ".lt-legend")

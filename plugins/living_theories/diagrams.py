@@ -318,9 +318,9 @@ LEGEND: dict[str, tuple[str, str, str]] = {
     "not-known": ("dotted", "edge", "not known (dotted): the record does not say how"),
 }
 
-_GRAMMAR = ("Read each CMOC left to right (top to bottom on a narrow screen): context (C) "
-            "and mechanism resource converge on the mechanism reasoning, which generates "
-            "the outcome (O): M (resource) + C → M (reasoning) = O.")
+_GRAMMAR = ("Follow the arrows: the context (C) and the mechanism resource converge on the "
+            "mechanism reasoning, which generates the outcome (O): "
+            "M (resource) + C → M (reasoning) = O.")
 
 
 def legend_html(d: Diagram) -> str:

@@ -86,7 +86,7 @@
   }
 
   async function drawOnce(mermaid, figure, source, wrap) {
-    configure(mermaid, wrap, 0);
+    configure(mermaid, wrap, 8);  // (with a phone's tighter spacing, even one line needs it)
     var out = await mermaid.render("lt-diagram-" + (counter++), source);
     figure.div.innerHTML = out.svg;
     var extra = titleOverflow(figure.div);

@@ -175,7 +175,8 @@ def test_diagram_sources_are_escaped(hostile_site):
     found = labels = 0
     hostile = "".join(HOSTILE.split())
     for path in pages(hostile_site):
-        for source in re.findall(r'<pre class="lt-mermaid">(.*?)</pre>', path.read_text(), re.S):
+        for source in re.findall(r'<pre class="lt-mermaid"[^>]*>(.*?)</pre>', path.read_text(),
+                                 re.S):
             found += 1
             for line in html.unescape(source).splitlines():
                 line = line.strip()

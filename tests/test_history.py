@@ -72,7 +72,7 @@ def review_site(tmp_path_factory) -> Path:
 def test_history_page(review_site):
     history = article(review_site / "theories/demo/history/index.html")
     assert "Timeline" in history and "5 key-informant interviews" in html.unescape(history)
-    source = re.search(r'<pre class="lt-mermaid">(.*?)</pre>', history, re.S).group(1)
+    source = re.search(r'<pre class="lt-mermaid"[^>]*>(.*?)</pre>', history, re.S).group(1)
     assert "refined" in source and "dropped" in source and "new: " in source
     assert "<ins>" in history and "<del>" in history
     assert 'href="../compare/v1-v2/"' in history

@@ -30,7 +30,7 @@ from .citations.formatting import Citer
 from .citations.markdown import anchor as ref_anchor
 from .citations.syntax import BRACKETED, Cite, parse_group
 from .citing import bibtex, citation_cff, csl_item, dumps, ris, theory_json
-from .diagrams import Diagram, cmoc_diagram, lineage_diagram, theory_diagram
+from .diagrams import Diagram, cmoc_diagram, legend_html, lineage_diagram, theory_diagram
 from .graph import Occurrence
 from .history import changed, diff_versions
 from .project import Project
@@ -808,14 +808,17 @@ class Renderer:
         def url(target: str) -> Markup:
             return Markup(relative(path, target))
 
-        def diagram(d: Diagram) -> Markup:
+        def diagram(d: Diagram | None) -> Markup:
+            if d is None:
+                return Markup("")
             source = html.escape(d.source, quote=False)
             links = " ".join(f"[{nid}]({relative(path, target)})" for nid, target in
                              d.links.items())
-            out = f'<pre class="lt-mermaid">{source}</pre>\n'
+            narrow = f' data-lt-narrow="{d.narrow}"' if d.narrow else ""
+            out = f'<pre class="lt-mermaid"{narrow}>{source}</pre>\n'
             if links:
                 out += f"\n{links}\n{{: .lt-diagram-links }}\n"
-            return Markup(out)
+            return Markup(out + "\n" + legend_html(d) + "\n")
 
         return _ENV.get_template(template).render(
             site=self.site, g=self.site.g, url=url, diagram=diagram, page_path=path,
@@ -854,6 +857,7 @@ def generate(project: Project, options: Options | None = None,
     pages.append(Page(THEORIES, "Theories", r.later("theories.md.j2", THEORIES), in_nav=True,
                       crumbs=home + [Crumb("Theories", None)], section=THEORIES))
     link_of = {cid: cmoc_path(cid) for cid in site.cmocs}
+    contexts = {c.id: c.title for c in site.contexts}  # drawn around the CMOCs
     for theory in site.theories:
         current, latest = site.current(theory), site.latest_released(theory)
         path = theory_path(theory.id)
@@ -862,7 +866,7 @@ def generate(project: Project, options: Options | None = None,
             "version.md.j2", path, theory=theory, version=current, is_index=True,
             em=Deferred(evidence_map, site, [(theory, current)]),
             latest=latest, cite=site.cite(theory, current, path, citer),
-            diagram_of=Deferred(theory_diagram, current, link_of)), _where(theory),
+            diagram_of=Deferred(theory_diagram, current, link_of, contexts)), _where(theory),
             crumbs=theories + [Crumb(theory.title, None)], section=THEORIES))
         for version in site.versions(theory):
             path = version_path(theory.id, version.number)
@@ -873,7 +877,7 @@ def generate(project: Project, options: Options | None = None,
                     "version.md.j2", path, theory=frozen, version=version, is_index=False,
                     em=Deferred(evidence_map, site, [(theory, version)]),
                     latest=latest, cite=site.cite(theory, version, path, citer),
-                    diagram_of=Deferred(theory_diagram, version, link_of)),
+                    diagram_of=Deferred(theory_diagram, version, link_of, contexts)),
                 _where(version),
                 canonical=version_path(theory.id, latest.number) if superseded else None,
                 # (as released: the trail to a frozen page names the theory as it did)

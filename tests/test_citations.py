@@ -119,8 +119,9 @@ def test_the_markdown_extension_cites_in_document_order_and_links_the_bibliograp
 
 
 def test_in_text_citations_and_cited_versions_in_an_author_date_style():
-    # CSL 1.0 has no in-text form: "Author (year, locator)" is built here, and a theory
-    # version being cited (not in references.bib) is formatted from its own data, escaped.
+    # "Author (year, locator)" is built from the style's own name rules (Harvard does not
+    # italicise et al.), and a theory version being cited (not in references.bib) is
+    # formatted from its own data, escaped.
     from living_theories.citations.formatting import Citer
 
     bib = load_bibliography(Path(__file__).parent / "projects/minimal/references.bib",
@@ -130,7 +131,7 @@ def test_in_text_citations_and_cited_versions_in_an_author_date_style():
                               ((Cite("senge2015", suppress_author=True),), False),
                               ((Cite("kozlowska2020"),), True)])
     assert formatted.citations == ("Pawson and Tilley (1997, p. 4)", "(2015)",
-                                   "Kozłowska <i>et al.</i> (2020)")
+                                   "Kozłowska et al. (2020)")
     entry = citer.format_item({"id": "v<1>", "type": "report",
                                "title": "<script>x</script> & Co",
                                "author": [{"family": "O'Brien <b>", "given": "A"}],

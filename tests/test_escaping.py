@@ -158,8 +158,8 @@ def test_titles_are_plain_text_but_narratives_keep_markdown(hostile_site):
 LABEL_SYNTAX = set('"<>[]{}()|%`;\\*_~&#')
 ENTITY = re.compile(r"#(?:[a-z]+|\d+);")
 # A node or subgraph line: its one label is the only quoted thing on it.
-NODE_LINE = re.compile(r'(?:n\d+(?:\[|\(\[|\{\{|\[/)"(?P<a>[^"]*)"(?:\]|\]\)|\}\}|/\])'
-                       r"(?::::\w+)?|subgraph [gv]\d+\[\"(?P<b>[^\"]*)\"\])")
+NODE_LINE = re.compile(r'(?:n\d+(?:\[|\(\[|\{\{|\[/|\()"(?P<a>[^"]*)"(?:\]|\]\)|\}\}|/\]|\))'
+                       r"(?::::\w+)?|subgraph (?:[gv]|oc)\d+\[\"(?P<b>[^\"]*)\"\])")
 
 
 def label_text(label: str) -> str:

@@ -289,10 +289,10 @@ cmocs:
     assert [e.name for e in trust.changed_elements] == ["Narrative"]
     assert trust.changed_elements[0].segments == [
         ("insert", "Meeting often, leaders come to trust each other.")]
-    assert [e.name for e in data.changed_elements] == ["Mechanism present or absent",
-                                                       "Outcome direction"]
+    # the shorthand now labels the elements: the change shows as their sign labels
+    assert [e.name for e in data.changed_elements] == ["Mechanism (resource)", "Outcome"]
     assert [(op, text.strip()) for op, text in data.changed_elements[0].segments] == [
-        ("delete", "present"), ("insert", "absent")]
+        ("insert", "(M\u2212)"), ("equal", "Shared digital intelligence")]
     same = diff_versions(loaded.graph, theory, v1, v1)
     assert same is not d and [c.relation for c in same.cmocs] == ["kept", "kept"]
     assert not any(c.changed or c.changed_elements for c in same.cmocs)

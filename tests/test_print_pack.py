@@ -26,7 +26,7 @@ def test_the_pack_prints_one_a4_page_per_theory(browser, serve, tmp_path):
 
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("theories", "evidence", "docs"):
+    for name in ("theories", "evidence", "docs", "releases"):
         shutil.copytree(REPO / name, project / name)
     for name in ("references.bib", "mkdocs.yml", "living-theories.lock"):
         shutil.copy(REPO / name, project / name)

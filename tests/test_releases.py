@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from conftest import edit
 from living_theories import models as m
+from living_theories import snapshots
 from living_theories.citations.bibtex import load_bibliography
 from living_theories.problems import Problems
 from living_theories.releases import content_hash, reference_hash
@@ -173,4 +174,6 @@ def test_the_lock_records_what_a_version_was_released_with(project: Path, cli):
                         "publisher": "Uni of Somewhere", "project_title": "Trust in systems"},
         "references": {k: reference_hash(bib[k])
                        for k in ("nobody1999", "pawson1997", "senge2015")},
+        # the hash of the snapshot of what the version shows (snapshots.py)
+        "snapshot": snapshots.digest((project / "releases/demo/v2.json").read_text("utf-8")),
     }

@@ -156,6 +156,13 @@ def _text(value: str) -> Markup:
     return Markup(out)
 
 
+def quote_lines(value: str | None) -> Markup:
+    """A verbatim quote inside a Markdown blockquote, escaped, its line breaks kept (a quote
+    is shown character for character, as the source has it)."""
+    lines = (value or "").strip().split("\n")
+    return Markup("<br>\n> ".join(_text(line) for line in lines))
+
+
 def md(value: str | None) -> Markup:
     """A Markdown field: formatting and citations kept; raw HTML and attribute lists shown as
     text; a link the URL policy drops (links.py) shown as text, or if that cannot be done,
@@ -774,7 +781,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # package files: no need to look at them again for every page
     )
-    env.filters.update(md=md, md_inline=md_inline, text=text, cite=cite, segments=segments,
+    env.filters.update(md=md, md_inline=md_inline, text=text, quote_lines=quote_lines, cite=cite, segments=segments,
                        linked=linked, has_elements=has_elements, source_details=source_details,
                        evidence_count=lambda cid, site: len(site.evidence_on(cid)))
     env.tests.update(stated=stated)

@@ -781,7 +781,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # package files: no need to look at them again for every page
     )
-    env.filters.update(md=md, md_inline=md_inline, text=text, quote_lines=quote_lines, cite=cite, segments=segments,
+    env.filters.update(md=md, md_inline=md_inline, text=text, quote_lines=quote_lines,
+                       cite=cite, segments=segments,
                        linked=linked, has_elements=has_elements, source_details=source_details,
                        evidence_count=lambda cid, site: len(site.evidence_on(cid)))
     env.tests.update(stated=stated)

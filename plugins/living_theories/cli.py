@@ -96,6 +96,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_theory(project: Project, theory_id: str) -> int:
+    known = ", ".join(sorted(project.graph.theories)) or "none"
+    print(f"error: there is no theory '{theory_id}' - known theories: {known}", file=sys.stderr)
+    return 1
+
+
 @contextlib.contextmanager
 def _one_at_a_time(root: Path) -> Iterator[None]:
     """Commands that read, change and write the project's files (release, imports) run one at
@@ -124,10 +130,7 @@ def _release(root: Path, theory_id: str, changes: files.Changes) -> int:
     project, problems = load_project(root)
     theory = project.graph.theories.get(theory_id)
     if theory is None and not problems:
-        known = ", ".join(sorted(project.graph.theories)) or "none"
-        print(f"error: there is no theory '{theory_id}' - known theories: {known}",
-              file=sys.stderr)
-        return 1
+        return _no_theory(project, theory_id)
     # Released-but-not-yet-locked versions are what this command is for: they do not block.
     problems.items = [p for p in problems.items if not p.code.startswith("unlocked:")]
     if problems or theory is None:
@@ -246,10 +249,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return _fail(problems)
     theory = project.graph.theories.get(args.theory)
     if theory is None:
-        known = ", ".join(sorted(project.graph.theories)) or "none"
-        print(f"error: there is no theory '{args.theory}' - known theories: {known}",
-              file=sys.stderr)
-        return 1
+        return _no_theory(project, args.theory)
     numbers = [v.number for v in theory.versions]
     for n in (args.a, args.b):
         if n not in numbers:
@@ -459,10 +459,7 @@ def cmd_export_codebook(args: argparse.Namespace) -> int:
         return _fail(problems)
     theory = project.graph.theories.get(args.theory)
     if theory is None:
-        known = ", ".join(sorted(project.graph.theories)) or "none"
-        print(f"error: there is no theory '{args.theory}' - known theories: {known}",
-              file=sys.stderr)
-        return 1
+        return _no_theory(project, args.theory)
     number = args.version or len(theory.versions)
     version = project.graph.version(theory.id, number)
     if version is None:

@@ -121,6 +121,23 @@ def test_a_dry_run_writes_nothing(site: Path, tmp_path: Path, cli):
     assert not (site / "evidence" / "qda-leadership-study.yaml").exists()
 
 
+def newer_sources():
+    """What the team changed in the QDA program since `sources()`: P02's segment gets longer
+    (same GUID), the minutes' segment is deleted, a new one is coded, and a line is added
+    above P01's segments (their positions and lines move)."""
+    p01 = "Consent recorded.\n" + P01
+    newer = sources(p01)
+    old_p02 = sources()[1].segments[0]
+    newer[1].segments = [segment(P02, "Nobody saw the leaders, so morale fell.\nP02: Ça a "
+                                 "duré", "Visibility")]
+    newer[1].segments[0].key = f"Interview P02/{old_p02.start}/{old_p02.end}"  # same GUID
+    shift = len(p01) - len(P01)
+    for seg in newer[0].segments:  # the same selections at new positions
+        seg.key = f"Interview P01/{seg.start - shift}/{seg.end - shift}"
+    newer[2].segments = [segment(MINUTES, "We met monthly", "Trust")]
+    return newer
+
+
 def test_a_newer_export_updates_in_place_and_leaves_released_records(site: Path,
                                                                      tmp_path: Path, cli):
     qdpx = write_qdpx(tmp_path / "study.qdpx", "Leadership study", sources())
@@ -136,19 +153,7 @@ def test_a_newer_export_updates_in_place_and_leaves_released_records(site: Path,
     code, out, err = cli("release", "demo", "--dir", str(site))
     assert code == 0, err
 
-    # The team edits in the QDA program: P02's segment gets longer (same GUID), the minutes'
-    # segment is deleted, a new one is coded, and a line is added above P01's segments (their
-    # positions and lines move).
-    p01 = "Consent recorded.\n" + P01
-    newer = sources(p01)
-    old_p02 = sources()[1].segments[0]
-    newer[1].segments = [segment(P02, "Nobody saw the leaders, so morale fell.\nP02: Ça a "
-                                 "duré", "Visibility")]
-    newer[1].segments[0].key = f"Interview P02/{old_p02.start}/{old_p02.end}"  # same GUID
-    shift = len(p01) - len(P01)
-    for seg in newer[0].segments:  # the same selections at new positions
-        seg.key = f"Interview P01/{seg.start - shift}/{seg.end - shift}"
-    newer[2].segments = [segment(MINUTES, "We met monthly", "Trust")]
+    newer = newer_sources()
     qdpx2 = write_qdpx(tmp_path / "study-2.qdpx", "Leadership study", newer)
     PROJECT_XSD.validate(project_xml("Leadership study", newer))
     code, out, err = cli("import-qdpx", str(qdpx2), "--map", str(site / "qdpx-map.yaml"),
@@ -403,16 +408,7 @@ def test_a_newer_export_updates_records_no_released_version_shows(site: Path, tm
     assert cli("import-qdpx", str(qdpx), "--map", str(site / "qdpx-map.yaml"), "--dir",
                str(site))[0] == 0
     before = imported(site)
-    p01 = "Consent recorded.\n" + P01
-    newer = sources(p01)
-    old_p02 = sources()[1].segments[0]
-    newer[1].segments = [segment(P02, "Nobody saw the leaders, so morale fell.\nP02: Ça a "
-                                 "duré", "Visibility")]
-    newer[1].segments[0].key = f"Interview P02/{old_p02.start}/{old_p02.end}"  # same GUID
-    shift = len(p01) - len(P01)
-    for seg in newer[0].segments:  # the same selections at new positions
-        seg.key = f"Interview P01/{seg.start - shift}/{seg.end - shift}"
-    newer[2].segments = [segment(MINUTES, "We met monthly", "Trust")]
+    newer = newer_sources()
     qdpx2 = write_qdpx(tmp_path / "study-2.qdpx", "Leadership study", newer)
     code, out, err = cli("import-qdpx", str(qdpx2), "--map", str(site / "qdpx-map.yaml"),
                          "--dir", str(site))

@@ -96,6 +96,20 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _valid_theory(args: argparse.Namespace) -> tuple[Project, m.Theory] | int:
+    """The project in `args.dir`, valid, and its theory `args.theory`; else the exit code,
+    the problems printed."""
+    if (code := _no_folder(args.dir)) is not None:
+        return code
+    project, problems = load_project(args.dir)
+    if problems:
+        return _fail(problems)
+    theory = project.graph.theories.get(args.theory)
+    if theory is None:
+        return _no_theory(project, args.theory)
+    return project, theory
+
+
 def _no_theory(project: Project, theory_id: str) -> int:
     known = ", ".join(sorted(project.graph.theories)) or "none"
     print(f"error: there is no theory '{theory_id}' - known theories: {known}", file=sys.stderr)
@@ -223,9 +237,8 @@ def _correct(root: Path, args: argparse.Namespace, reason: str,
         return 1
     # What a correction is for: the version's own file, and evidence or sources shown by
     # released versions (each is corrected on its own; validate lists those still to do).
-    mine = f"version {args.number} of '{args.theory}' was released and is frozen"
     problems.items = [p for p in problems.items
-                      if mine not in p.message and not p.code.startswith("frozen:")]
+                      if p.code != f"changed:{key}" and not p.code.startswith("frozen:")]
     if problems:
         return _fail(problems, "; nothing was corrected")
     entry = project.lock.versions[key]
@@ -242,14 +255,10 @@ def _correct(root: Path, args: argparse.Namespace, reason: str,
 def cmd_diff(args: argparse.Namespace) -> int:
     from .history import diff_versions, format_terminal
 
-    if (code := _no_folder(args.dir)) is not None:
-        return code
-    project, problems = load_project(args.dir)
-    if problems:
-        return _fail(problems)
-    theory = project.graph.theories.get(args.theory)
-    if theory is None:
-        return _no_theory(project, args.theory)
+    loaded = _valid_theory(args)
+    if isinstance(loaded, int):
+        return loaded
+    project, theory = loaded
     numbers = [v.number for v in theory.versions]
     for n in (args.a, args.b):
         if n not in numbers:
@@ -452,14 +461,10 @@ def cmd_export_codebook(args: argparse.Namespace) -> int:
     from . import __version__ as ours
     from .qda import codebook
 
-    if (code := _no_folder(args.dir)) is not None:
-        return code
-    project, problems = load_project(args.dir)
-    if problems:
-        return _fail(problems)
-    theory = project.graph.theories.get(args.theory)
-    if theory is None:
-        return _no_theory(project, args.theory)
+    loaded = _valid_theory(args)
+    if isinstance(loaded, int):
+        return loaded
+    project, theory = loaded
     number = args.version or len(theory.versions)
     version = project.graph.version(theory.id, number)
     if version is None:

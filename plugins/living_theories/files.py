@@ -110,26 +110,17 @@ def _temporary(path: Path, same_suffix: bool = False) -> tuple[int, Path]:
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Replace `path` with `data` (text is written as UTF-8): old or new, never half."""
     blob = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = _temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(OSError):  # keep the permissions of the file replaced
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with replacing(path, same_suffix=False) as tmp, open(tmp, "wb") as handle:
+        handle.write(blob)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 @contextlib.contextmanager
-def replacing(path: Path) -> Iterator[Path]:
+def replacing(path: Path, same_suffix: bool = True) -> Iterator[Path]:
     """A temporary path to write a file to (by any library); on success it replaces `path`,
     on any failure it is removed and `path` is left as it was."""
-    fd, tmp = _temporary(path, same_suffix=True)
+    fd, tmp = _temporary(path, same_suffix=same_suffix)
     os.close(fd)
     try:
         yield tmp

@@ -270,7 +270,7 @@ def check_frozen(theories: dict[str, m.Theory], lock: Lock, problems: Problems,
                     "but its content has changed",
                     "put back the released text (from your backup, or with git checkout) and "
                     + _where_to_change(theory),
-                    line=1,
+                    line=1, code=f"changed:{key}",
                 )
             entry = lock.versions[key]
             for ref_key, ref_hash in (entry.get("references") or {}).items():

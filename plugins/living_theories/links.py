@@ -12,7 +12,7 @@ every link, image, autolink and reference-style link as the page's own Markdown 
 and the reference definitions it read (used or not). Three places use it:
 
 - `unsafe(source)`: the links one Markdown field would make on its own (validate's check,
-  reported at file:line, and `md()` in pages.py, which disarms such a field);
+  reported at file:line, and `md()` in pages/markup.py, which disarms such a field);
 - `LinkPolicyExtension`: the MkDocs build's last line, on whole generated pages;
 - `allowed(url)`: the site's own address and the `feedback_form` setting.
 """

@@ -1,6 +1,6 @@
 """What a reader sees instead of ids and placeholders, and how they find their way: CMOC
 names, breadcrumb trails, the nav section a generated page belongs to, and links in formatted
-references. Plain Python; the pages (pages.py) use it, the MkDocs adapter only marks the
+references. Plain Python; the pages (pages/) use it, the MkDocs adapter only marks the
 section in the nav."""
 
 from __future__ import annotations

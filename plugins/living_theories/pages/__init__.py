@@ -1,0 +1,47 @@
+"""The site's generated pages, as Markdown, from the theory graph. No MkDocs here.
+
+The package, by concept: `site` (the published view the templates ask for), `generate` (every
+page and download), `evidence_map`, `render` (the Jinja2 environment), `markup` (escaping),
+`paths`, `page`, `words`.
+
+Every page is a Jinja2 template in `templates/pages/`. Text from YAML is escaped by default
+(see `text`): HTML and Markdown syntax in a title or quote is shown, never obeyed. Narrative
+fields go through `md`, which keeps Markdown and citations but escapes raw HTML and shows links
+the URL policy drops (links.py: only http, https, mailto, relative links and anchors) as
+text. Links between pages are relative `.md` paths that MkDocs checks.
+"""
+
+from .evidence_map import evidence_map
+from .generate import Generated, downloads, generate, site_files
+from .markup import md, text
+from .page import Download, Options, Page
+from .paths import (
+    CONSULTATIONS,
+    CONTEXTS,
+    EVIDENCE_MAP,
+    REFERENCES,
+    SOURCES,
+    THEORIES,
+    cmoc_path,
+    compare_path,
+    history_path,
+    pack_path,
+    page_title,
+    page_url,
+    relative,
+    round_path,
+    source_path,
+    template_path,
+    theory_path,
+    version_path,
+)
+from .render import TEMPLATES, Renderer
+from .site import Site
+
+__all__ = [
+    "CONSULTATIONS", "CONTEXTS", "EVIDENCE_MAP", "REFERENCES", "SOURCES", "TEMPLATES", "THEORIES",
+    "Download", "Generated", "Options", "Page", "Renderer", "Site", "cmoc_path", "compare_path",
+    "downloads", "evidence_map", "generate", "history_path", "md", "pack_path", "page_title",
+    "page_url", "relative", "round_path", "site_files", "source_path", "template_path", "text",
+    "theory_path", "version_path",
+]

@@ -1,0 +1,141 @@
+"""The Jinja2 environment of the page templates (`templates/pages/`) and the renderer that
+fills them: every {{ value }} is escaped as literal text unless marked safe."""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .. import consultations
+from .. import models as m
+from ..citations.markdown import anchor as ref_anchor
+from ..diagrams import Diagram, legend_html
+from ..history import changed
+from ..wayfinding import (
+    has_elements,
+    linked,
+    stated,
+)
+from .markup import cite, md, md_inline, quote_lines, segments, text
+from .paths import (
+    CONSULTATIONS,
+    CONTEXTS,
+    EVIDENCE_MAP,
+    REFERENCES,
+    SOURCES,
+    THEORIES,
+    cmoc_path,
+    compare_path,
+    evidence_path,
+    history_path,
+    pack_path,
+    relative,
+    round_path,
+    source_path,
+    template_path,
+    theory_path,
+    version_path,
+)
+from .site import Site
+from .words import (
+    ASPECT_NAMES,
+    EVIDENCE_KINDS,
+    MODES,
+    RELATIONS,
+    ROLE_SYMBOL,
+    SOURCE_KINDS,
+    source_details,
+)
+
+TEMPLATES = Path(__file__).parent.parent / "templates" / "pages"
+
+
+# --- Rendering ---------------------------------------------------------------------------------
+
+
+def _environment() -> jinja2.Environment:
+    # Compiled templates are kept between runs, in Jinja2's own per-user folder (it checks
+    # them against the source): it saves half a second on every build.
+    try:
+        bytecode_cache: jinja2.BytecodeCache | None = jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        bytecode_cache = None
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        bytecode_cache=bytecode_cache,
+        extensions=["jinja2.ext.do"],
+        # Every {{ value }} goes through `text` (finalize): HTML and Markdown escaped. Values
+        # already safe (filters `md`, `safe`, macro output) are Markup and pass unchanged.
+        autoescape=True,
+        finalize=text,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,  # package files: no need to look at them again for every page
+    )
+    env.filters.update(md=md, md_inline=md_inline, text=text, quote_lines=quote_lines,
+                       cite=cite, segments=segments,
+                       linked=linked, has_elements=has_elements, source_details=source_details,
+                       evidence_count=lambda cid, site: len(site.evidence_on(cid)))
+    env.tests.update(stated=stated)
+    env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES, ELEMENTS=m.ELEMENTS,
+                       MODES=MODES,
+                       EVIDENCE_KINDS=EVIDENCE_KINDS,
+                       SOURCE_KINDS=SOURCE_KINDS, RELATIONS=RELATIONS)
+    return env
+
+
+_ENV = _environment()
+
+
+class Deferred(functools.partial):
+    """A value for a page that is worked out only if the page is rendered."""
+
+
+class Renderer:
+    def __init__(self, site: Site):
+        self.site = site
+
+    def later(self, template: str, path: str, **context: Any) -> Callable[[], str]:
+        """The page's rendering, to run when its Markdown is needed; values given as
+        `Deferred(...)` (diagrams, diffs) are worked out then too."""
+        def render() -> str:
+            return self.render(template, path, **{
+                k: v() if isinstance(v, Deferred) else v for k, v in context.items()})
+        return render
+
+    def render(self, template: str, path: str, **context: Any) -> str:
+        def url(target: str) -> Markup:
+            return Markup(relative(path, target))
+
+        def diagram(d: Diagram | None) -> Markup:
+            if d is None:
+                return Markup("")
+            source = html.escape(d.source, quote=False)
+            links = " ".join(f"[{nid}]({relative(path, target)})" for nid, target in
+                             d.links.items())
+            narrow = f' data-lt-narrow="{d.narrow}"' if d.narrow else ""
+            out = f'<pre class="lt-mermaid"{narrow}>{source}</pre>\n'
+            if links:
+                out += f"\n{links}\n{{: .lt-diagram-links }}\n"
+            return Markup(out + "\n" + legend_html(d) + "\n")
+
+        return _ENV.get_template(template).render(
+            site=self.site, g=self.site.g, url=url, diagram=diagram, page_path=path,
+            source_name=self.site.source_name, history_path=history_path,
+            compare_path=compare_path, changed=changed, round_path=round_path,
+            pack_path=pack_path, template_path=template_path, CONSULTATIONS=CONSULTATIONS,
+            summary_of=consultations.summary_of,
+            cmoc_path=cmoc_path, source_path=source_path, evidence_path=evidence_path,
+            theory_path=theory_path,
+            version_path=version_path, ref_anchor=ref_anchor, CONTEXTS=CONTEXTS,
+            SOURCES=SOURCES, REFERENCES=REFERENCES, EVIDENCE_MAP=EVIDENCE_MAP,
+            THEORIES=THEORIES, **context,
+        )

@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from .. import models as m
 from ..citations.formatting import Citer
+from ..citing import csl_item
 from ..history import diff_versions
 from .markup import text
 from .paths import (
@@ -294,19 +295,23 @@ def _evidence(f: _Facts, item: Item) -> None:
     roles_told = _and([f"{n} {r}" for r, n in roles.most_common()])
     current = f.versions[-1]
     item.shown.append(Markup(
-        f"{_n(len(f.records), 'evidence record')} bear on this theory (by kind: "
+        f"{_n(len(f.records), 'evidence record')} bear{'s' if len(f.records) == 1 else ''} "
+        f"on this theory (by kind: "
         f"{text(kinds_told)}): "
         f"{text(roles_told)}; by source and CMOC in the "
         + f.link("evidence map", EVIDENCE_MAP) + " and in the evidence section of "
         + f.link(f"version {current.number}", version_path(f.theory.id, current.number)
                  + "#evidence")
-        + (f"; {_n(sum(links.values()), 'record')} bear on one link of a CMOC "
+        + (f"; {_n(sum(links.values()), 'record')} "
+           f"bear{'s' if sum(links.values()) == 1 else ''} on one link of a CMOC "
            f"(context–mechanism, mechanism–outcome or context–outcome)" if links else "")
         + "."))
 
 
 def _consultation(f: _Facts, item: Item) -> None:
-    rounds = list({r.id: r for rs in f.rounds.values() for r in rs}.values())
+    shown = {v.number for v in f.versions}  # a round that reviewed a draft only is not told
+    rounds = list({r.id: r for n, rs in sorted(f.rounds.items()) if n in shown
+                   for r in rs}.values())
     if rounds:
         item.shown.append(Markup(
             "Stakeholders reviewed versions in consultation rounds: " + ", ".join(
@@ -529,19 +534,16 @@ def rameses_map(site: Site, theory: m.Theory, citer: Citer | None = None) -> dic
 
 def _cite(site: Site, theory: m.Theory, title: str, covers: str,
           citer: Citer | None) -> Markup | None:
-    """The page cited as a supplementary file: authors, date and publisher as the latest
-    released version is cited (one place decides those), its own title and address."""
+    """The page cited as a supplementary file: credited to the project's authors as they are
+    now (the map is made now; a released version keeps those it was released with), dated as
+    the latest released version it covers, with its own title and address."""
     latest = site.latest_released(theory)
     if latest is None or latest not in site.versions(theory):
         return None
-    item = site.citation_item(theory, latest)
-    for key in ("version", "note", "DOI"):
-        item.pop(key, None)
+    url = site.url(rameses_path(theory.id))
+    item = csl_item(site.g.corpus.project, theory, latest, url, None)
+    item.pop("version", None)
+    item.pop("DOI", None)  # the version's, not the map's
     item.update(id=f"{theory.id}-rameses", title=f"{title}, {covers}",
                 genre="Supplementary file")
-    url = site.url(rameses_path(theory.id))
-    if url:
-        item["URL"] = url
-    else:
-        item.pop("URL", None)
     return Markup(citer.format_item(item)) if citer else text(item["title"])

@@ -127,5 +127,9 @@ def test_the_guide_works_as_written(tmp_path: Path):
     assert (site / "evidence/feedback-round-1.yaml").exists()
     assert "wrote evidence/qda-mentoring-interviews.yaml: 2 new" in out
     assert "released participation version 2" in out
+    # the RAMESES reporting map the releasing page describes, with its honest gaps
+    rameses = (site / "site/theories/leadership/rameses/index.html").read_text(encoding="utf-8")
+    assert "RAMESES II reporting standards for realist evaluations" in rameses
+    assert "Not recorded in this site" in rameses
     box = (site / "site/cmocs/part-box-1/index.html").read_text(encoding="utf-8")
     assert "Leader asks for suggestions" in box and "M\u2212" in box

@@ -31,6 +31,11 @@ def compare_path(tid: str, a: int, b: int) -> str:
     return f"theories/{tid}/compare/v{a}-v{b}.md"
 
 
+def rameses_path(tid: str) -> str:
+    """The theory's RAMESES reporting map (pages/rameses.py): one stable address per theory."""
+    return f"theories/{tid}/rameses.md"
+
+
 def page_url(path: str) -> str:
     """The address of a page source under MkDocs' directory URLs."""
     if path.endswith("index.md"):

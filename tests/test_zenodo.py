@@ -190,7 +190,7 @@ def test_a_doi_added_later_is_shown_and_linked_from_the_next_version(tmp_path, c
     run = build_site(root, tmp_path / "site")
     assert run.returncode == 0, run.stderr
     page = article(tmp_path / "site/theories/example/v2/index.html")
-    assert "10.5281/zenodo.1234567" in page
+    assert "10.5281/zenodo.1234567" in page and "DOI added after the release" in page
     assert "doi = {10.5281/zenodo.1234567}" in \
         (tmp_path / "site/theories/example/v2/cite.bib").read_text()
     add_version_3(root)

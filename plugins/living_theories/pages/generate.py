@@ -32,6 +32,7 @@ from .paths import (
     compare_path,
     history_path,
     pack_path,
+    refinement_path,
     round_path,
     source_path,
     template_path,
@@ -39,6 +40,7 @@ from .paths import (
     version_dir,
     version_path,
 )
+from .refinement import records_reasoning, refinement
 from .render import Deferred, Renderer
 from .site import Site
 
@@ -102,6 +104,14 @@ def generate(project: Project, options: Options | None = None,
             lineage=Deferred(lineage_diagram, versions, site.g.lineage, link_of),
             diffs=Deferred(_diffs, site, theory, versions),
             pairs=pairs), crumbs=at_theory + [Crumb("History", None)], section=THEORIES))
+        if records_reasoning(site, theory):
+            path = refinement_path(theory.id)
+            pages.append(Page(path, f"{theory.title}: the reasoning behind each refinement",
+                              r.later("refinement.md.j2", path, theory=theory,
+                                      view=Deferred(refinement, site, theory)),
+                              _where(theory), crumbs=at_theory + [
+                                  Crumb("The reasoning behind each refinement", None)],
+                              section=THEORIES))
         for a, b in pairs:
             path = compare_path(theory.id, a, b)
             d = Deferred(diff_versions, site.g, theory, versions[a - 1], versions[b - 1])

@@ -110,7 +110,7 @@ def _cell(site: Site, version: m.Version, cmoc: m.CMOC | None) -> Rated | str | 
 @dataclass
 class Step:
     """One version's refinement: the CMOCs that changed (or whose change is reasoned or
-    re-rated), those kept as they were, and the changes recorded with the version."""
+    re-rated), each with how its confidence moved, and those kept as they were."""
 
     diff: VersionDiff
     cmocs: list[tuple[CmocDiff, Rated | None]] = field(default_factory=list)
@@ -120,10 +120,14 @@ class Step:
     def version(self) -> m.Version:
         return self.diff.new
 
+    @property
+    def shown(self) -> list[CmocDiff]:
+        return [c for c, _ in self.cmocs]
+
 
 def refinement(site: Site, theory: m.Theory) -> dict[str, Any]:
     """The reporting page: the first version's CMOCs with their confidence, then each
-    version's changes, in the order the team made them."""
+    version's changes, in the order the team made them, and a table of them all."""
     versions = site.versions(theory)
     steps = []
     for old, new in zip(versions, versions[1:], strict=False):
@@ -143,7 +147,7 @@ def refinement(site: Site, theory: m.Theory) -> dict[str, Any]:
 
 
 def _summary(steps: list[Step]) -> list[dict[str, Any]]:
-    """One row per change, for the table at the top of the reporting page."""
+    """One row per change, in the order of the page."""
     rows = []
     for step in steps:
         for c, rating in step.cmocs:

@@ -205,15 +205,40 @@ def test_a_rival_names_evidence_that_exists(tmp_path, cli):
         in err
 
 
-def test_reasoning_added_to_a_released_version_is_a_change_to_it(tmp_path, cli):
+@pytest.mark.parametrize("old, new", [
+    # what would overturn it, added to a lineage
+    ("      relation: new\n", "      relation: new\n      overturn: A ward without a board.\n"),
+    # a rival added to a drop
+    ("    inference: deductive\n", "    inference: deductive\n    rivals:\n      - "
+     "explanation: Time was never the point.\n        set_aside: Nobody said so.\n")])
+def test_reasoning_added_to_a_released_version_is_a_change_to_it(tmp_path, cli, old, new):
     # Released versions keep what they recorded: the fields count in the content hash when
     # present (a version that records none hashes as before: the bundled lock still holds).
     root = copied_project(tmp_path, "reasoning")
     assert cli("validate", str(root))[0] == 0
-    edit(root / "theories/huddles/v2.yaml", "    inference: deductive\n",
-         "    inference: deductive\n    rivals:\n      - explanation: Time was never the "
-         "point.\n        set_aside: Nobody said so.\n")
+    edit(root / "theories/huddles/v2.yaml", old, new)
     code, _, err = cli("validate", str(root))
     assert code == 1
     assert "theories/huddles/v2.yaml:1: version 2 of 'huddles' was released and is frozen, " \
         "but its content has changed" in err
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_pages_that_show_it_pass_the_accessibility_check(browser, serve, site, width):
+    from test_accessibility import AXE, open_page
+
+    base = serve(site)
+    found = {}
+    for path in ("theories/huddles/refinement/", "theories/huddles/history/",
+                 "theories/huddles/", "cmocs/huddle-voice/"):
+        page = open_page(browser, base + path, width)
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        violations = page.evaluate("""async () => (await axe.run(
+            {exclude: [['.lt-diagram']]}, {resultTypes: ['violations']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))""")
+        if violations:
+            found[path] = violations
+        page.close()
+    assert not found, found

@@ -122,3 +122,9 @@ def test_the_guide_works_as_written(tmp_path: Path):
     assert "Not recorded in this site" in rameses
     box = (site / "site/cmocs/part-box-1/index.html").read_text(encoding="utf-8")
     assert "Leader asks for suggestions" in box and "M\u2212" in box
+    # the reasoning behind a refinement, and confidence, reach the reporting page
+    report = (site / "site/theories/participation/refinement/index.html").read_text()
+    assert "<strong>Inference:</strong> retroductive" in report
+    assert "<strong>Confidence:</strong> moderate" in report
+    theory = (site / "site/theories/participation/index.html").read_text()
+    assert "Confidence: moderate</span> The audit and the survey agree" in theory

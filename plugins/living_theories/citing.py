@@ -123,7 +123,7 @@ def theory_json(graph: TheoryGraph, theory: m.Theory, version: m.Version,
     for cmoc, data in zip(version.cmocs, version_data.get("cmocs", []), strict=True):
         lineage = graph.lineage(version, cmoc)
         data = {**data, "page": address(f"cmoc:{cmoc.id}")}
-        data["lineage"] = (lineage.model_dump(mode="json", by_alias=True) if lineage else None)
+        data["lineage"] = _lineage(lineage) if lineage else None
         data["mechanism"], data["outcome"] = cmoc.mechanism, cmoc.outcome
         # The label shown beside each element (its own sign, else the CMOC's shorthand).
         data["sign_labels"] = {f: [label or None for _, label in cmoc.labelled(f)]
@@ -144,9 +144,23 @@ def theory_json(graph: TheoryGraph, theory: m.Theory, version: m.Version,
         "cmocs": cmocs,
         "changes": version_data.get("changes", []),
         "dropped": version_data.get("dropped", []),
+        # (only where recorded, so that theory.json of other versions is unchanged)
+        **({"incorporated": version_data["incorporated"]} if version.incorporated else {}),
+        **({"confidence_scale": list(graph.corpus.project.confidence_levels)}
+           if any(c.confidence for c in version.cmocs) else {}),
         "evidence_links": {eid: address(f"evidence:{eid}") for eid in evidence_ids},
         "url": address("self"),
     }
+
+
+def _lineage(lineage: m.Lineage) -> dict[str, Any]:
+    # Every field of the lineage, but the reasoning only where it is recorded: theory.json
+    # of a version that records none is as it was before reasoning could be recorded.
+    data = lineage.model_dump(mode="json", by_alias=True)
+    for name in m.Reasoning.model_fields:
+        if not data[name]:
+            del data[name]
+    return data
 
 
 def _cff_quote(value: str) -> str:

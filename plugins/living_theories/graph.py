@@ -285,6 +285,8 @@ class _Checker:
                     self.ref(where, base + ("leads_to", j), "the CMOC", target,
                              {c.id for c in version.cmocs}, "a chain links CMOCs of the "
                              "same version")
+            if cmoc.confidence is not None:
+                self.confidence(where, base + ("confidence",), cmoc.confidence)
             lineage = cmoc.lineage
             if lineage is None:
                 continue
@@ -331,6 +333,34 @@ class _Checker:
                 self.ref(where, sub + ("into", j), "the CMOC", cid, own_ids,
                          "list CMOCs of this version under 'into'")
             self.evidence_refs(where, sub + ("evidence",), inc.evidence, public)
+        for sub, record in reasoned(version):
+            self.reasoning(where, sub, record, public)
+
+    def reasoning(self, where: Any, sub: YamlPath, record: m.Reasoning, public: bool) -> None:
+        """The reasoning behind a change: a kind of inference close to a known one is
+        probably misspelt; rivals name evidence that exists."""
+        word = (record.inference or "").lower()
+        known = list(m.INFERENCES) + list(m.INFERENCE_NOUNS)
+        if word and word not in known:
+            close = difflib.get_close_matches(word, known, n=1, cutoff=0.75)
+            if close:
+                self.at(where, sub + ("inference",), f"the inference '{record.inference}' is "
+                        "not a kind this site explains", f"did you mean '{close[0]}'? (any "
+                        "other word is kept as written)", warning=True)
+        for i, rival in enumerate(record.rivals):
+            self.evidence_refs(where, sub + ("rivals", i, "evidence"), rival.evidence, public)
+
+    def confidence(self, where: Any, sub: YamlPath, confidence: m.Confidence) -> None:
+        project = self.g.corpus.project
+        levels = project.confidence_levels
+        if confidence.level in levels:
+            return
+        scale = ", ".join(levels)
+        self.at(where, sub + ("level",), f"the confidence '{confidence.level}' is not on the "
+                f"project's scale ({scale})", f"use one of: {scale}" + (
+                    " (the 'confidence_scale' declared in theories/project.yaml)"
+                    if project.confidence_scale else "; or declare your team's own scale, "
+                    "lowest first, as 'confidence_scale:' in theories/project.yaml"))
 
     def example(self, theory: m.Theory, version: m.Version, example: m.CMOC,
                 public: bool) -> None:
@@ -457,10 +487,23 @@ class _Checker:
                         path=base + sub, warning=True, code=f"unsafe-link:{url}")
 
 
+def reasoned(version: m.Version) -> Iterator[tuple[YamlPath, m.Reasoning]]:
+    """Each record of a change in a version, which may give its reasoning, with its path:
+    the CMOCs' lineage, then changes, drops and incorporations, in the file's order."""
+    for i, cmoc in enumerate(version.cmocs):
+        if cmoc.lineage is not None:
+            yield (cmoc._path or ("cmocs", i)) + ("lineage",), cmoc.lineage
+    for key in ("changes", "dropped", "incorporated"):
+        for i, record in enumerate(getattr(version, key)):
+            yield (key, i), record
+
+
 def cited_evidence(version: m.Version) -> set[str]:
-    """Ids of the evidence a version cites for its lineage, changes and dropped CMOCs."""
+    """Ids of the evidence a version cites for its lineage, changes and dropped CMOCs, and
+    for setting aside the rival explanations of any change."""
     ids = {e for c in version.cmocs if c.lineage for e in c.lineage.evidence}
     ids |= {e for ch in version.changes for e in ch.evidence}
+    ids |= {e for _, r in reasoned(version) for rival in r.rivals for e in rival.evidence}
     return ids | {e for d in version.dropped for e in d.evidence}
 
 

@@ -92,6 +92,8 @@ class CmocDiff:
     evidence: list[str] = field(default_factory=list)
     elements: list[ElementDiff] = field(default_factory=list)
     into: list[str] = field(default_factory=list)  # incorporated: this version's CMOCs
+    # The record of the change (lineage, drop, incorporation), which may give its reasoning.
+    reasoning: m.Reasoning | None = None
 
     @property
     def changed(self) -> bool:
@@ -159,17 +161,18 @@ def _diff_versions(graph: TheoryGraph, theory: m.Theory, old: m.Version,
                     e.changed for e in _elements(previous, cmoc)):
                 relation = m.Relation.refined.value  # "kept" but the wording differs
             reason, evidence = lineage.reason, list(lineage.evidence)
+            reasoning: m.Reasoning | None = lineage
         else:
             sources = [cmoc.id] if previous else []
             relation = (m.Relation.new.value if previous is None else
                         m.Relation.kept.value if not any(
                             e.changed for e in _elements(previous, cmoc))
                         else m.Relation.refined.value)
-            reason, evidence = None, []
+            reason, evidence, reasoning = None, [], None
         accounted.update(sources)
         base = previous or (old_cmocs.get(sources[0]) if len(sources) == 1 else None)
         diffs.append(CmocDiff(cmoc.id, base, cmoc, relation, sources, reason, evidence,
-                              _elements(base, cmoc)))
+                              _elements(base, cmoc), reasoning=reasoning))
     dropped = {d.cmoc: d for d in new.dropped} if consecutive else {}
     incorporated = {i.cmoc: i for i in new.incorporated} if consecutive else {}
     for cmoc in old.cmocs:
@@ -181,7 +184,7 @@ def _diff_versions(graph: TheoryGraph, theory: m.Theory, old: m.Version,
         diffs.append(CmocDiff(cmoc.id, cmoc, None, relation, [],
                               fate.reason if fate else None, list(fate.evidence) if fate else [],
                               _elements(cmoc, None),
-                              into=list(getattr(fate, "into", []))))
+                              into=list(getattr(fate, "into", [])), reasoning=fate))
     return VersionDiff(theory, old, new, word_diff(old.statement or "", new.statement or ""),
                        diffs, consecutive)
 
@@ -220,6 +223,10 @@ def format_terminal(diff: VersionDiff, colour: bool) -> str:
         lines.append(bold(head))
         if c.reason:
             lines.append("  Why: " + " ".join(c.reason.split()))
+        lines += _reasoning_lines(c.reasoning)
+        moved = confidence_moved(c.old, c.new)
+        if moved:
+            lines.append("  Confidence: " + moved)
         for element in c.elements:
             if element.changed:
                 lines.append(f"  {element.name}: {seg(element.segments)}")
@@ -228,4 +235,39 @@ def format_terminal(diff: VersionDiff, colour: bool) -> str:
         lines.append(bold("Change: ") + " ".join(change.summary.split()))
         if change.reason:
             lines.append("  Why: " + " ".join(change.reason.split()))
+        lines += _reasoning_lines(change)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _reasoning_lines(record: m.Reasoning | None) -> list[str]:
+    if record is None:
+        return []
+    out = [f"  Inference: {record.inference}"] if record.inference else []
+    for rival in record.rivals:
+        out.append("  Rival explanation: " + " ".join(rival.explanation.split()))
+        out.append("    Set aside: " + " ".join(rival.set_aside.split())
+                   + (f" (evidence: {', '.join(rival.evidence)})" if rival.evidence else ""))
+    if record.overturn:
+        out.append("  What would overturn it: " + " ".join(record.overturn.split()))
+    return out
+
+
+def confidence_moved(old: m.CMOC | None, new: m.CMOC | None) -> str:
+    """'low -> moderate', 'moderate (unchanged)', 'not stated -> high', or '' when neither
+    version rates the CMOC."""
+    was = old.confidence.level if old and old.confidence else None
+    now = new.confidence.level if new and new.confidence else None
+    if was is None and now is None:
+        return ""
+    if was == now:
+        return f"{now} (unchanged)"
+    return f"{was or 'not stated'} -> {now or 'not stated'}"
+
+
+def confidence_step(levels: tuple[str, ...], was: str | None, now: str | None) -> str | None:
+    """How confidence moved on the scale (lowest first): 'up', 'down', 'same', or None when
+    either level is not stated or not on the scale."""
+    if was not in levels or now not in levels:
+        return None
+    a, b = levels.index(was), levels.index(now)  # type: ignore[arg-type]
+    return "up" if b > a else "down" if b < a else "same"

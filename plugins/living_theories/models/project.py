@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 
 from .base import BibKeyList, Id, Record, Strict, Text
+
+# Confidence in a CMOC, lowest first, unless project.yaml declares the team's own scale.
+DEFAULT_CONFIDENCE_SCALE = ("low", "moderate", "high")
+
+
+def _scale(levels: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for level in levels:
+        if level.casefold() in seen:
+            raise ValueError(f"the level '{level}' is listed twice; list each level once, "
+                             "lowest first")
+        seen.add(level.casefold())
+    return levels
+
+
+Scale = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2),
+                  AfterValidator(_scale)]
 
 
 class Domain(Strict):
@@ -66,5 +85,14 @@ class ProjectFile(Strict):
     framework: Framework | None = None
     overarching_contexts: list[OverarchingContext] = Field(default_factory=list)
     substantive_theories: list[SubstantiveTheory] = Field(default_factory=list)
+    confidence_scale: Scale | None = Field(
+        None, description="The levels of confidence your team gives CMOCs, lowest first, e.g. "
+        "[very low, low, moderate, high] (GRADE-CERQual). Leave out to use low, moderate, high.",
+        examples=[["very low", "low", "moderate", "high"]])
+
+    @property
+    def confidence_levels(self) -> tuple[str, ...]:
+        """The confidence scale, lowest first."""
+        return tuple(self.confidence_scale or DEFAULT_CONFIDENCE_SCALE)
 
 

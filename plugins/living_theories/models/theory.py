@@ -137,7 +137,62 @@ class Relation(str, Enum):
     not_known = "not-known"
 
 
-class Lineage(Strict):
+# --- The reasoning behind a change -----------------------------------------------------------
+
+# Kinds of inference realist teams name, explained for readers; another word is shown as
+# written (a near miss of one of these is a validate warning). The nouns read the same.
+INFERENCES: dict[str, str] = {
+    "retroductive": "reasoning back from what was observed to the hidden mechanisms, and the "
+                    "contexts that trigger them, that would have to be at work to produce it",
+    "abductive": "a leap to the explanation that would best account for a surprising or "
+                 "puzzling finding, put forward to be tested",
+    "deductive": "the theory's expectations tested against the data: what should be seen if "
+                 "the configuration holds",
+    "inductive": "a pattern (a demi-regularity) generalised from the data themselves",
+}
+INFERENCE_NOUNS = {"retroduction": "retroductive", "abduction": "abductive",
+                   "deduction": "deductive", "induction": "inductive"}
+
+
+def inference_meaning(word: str | None) -> str | None:
+    """What a known kind of inference means, for readers; None for another word."""
+    key = (word or "").strip().lower()
+    return INFERENCES.get(INFERENCE_NOUNS.get(key, key))
+
+
+class Rival(Strict):
+    """Another explanation the team considered for a change, and why it was set aside."""
+
+    explanation: Text = Field(description="The rival explanation, in a sentence (Markdown, "
+                              "may cite).")
+    set_aside: Text = Field(description="Why it was set aside: what in the evidence speaks "
+                            "against it (Markdown, may cite with [@key]).")
+    evidence: IdList = Field(default_factory=list, description="Ids of the evidence that "
+                             "set it aside.")
+
+
+class Reasoning(Strict):
+    """The reasoning behind a change: optional on lineage, changes, drops and incorporations.
+    Left out, nothing is stored (released versions' content hashes are unchanged)."""
+
+    inference: Annotated[str, Field(min_length=1)] | None = Field(
+        None, description="The kind of inference that led to the change: retroductive, "
+        "abductive, deductive, inductive, or another word your team uses.",
+        examples=["retroductive", "abductive", "deductive"])
+    rivals: list[Rival] = Field(
+        default_factory=list, description="Other explanations considered, each with why it "
+        "was set aside and the evidence for that.")
+    overturn: Text | None = Field(
+        None, description="What would overturn the change: the finding that would make the "
+        "team think again (Markdown, may cite).")
+
+    @property
+    def reasoned(self) -> bool:
+        """Whether any of the reasoning is recorded."""
+        return bool(self.inference or self.rivals or self.overturn)
+
+
+class Lineage(Reasoning):
     relation: Relation = Field(
         description="kept / refined (wording changed) / merged (from several) / split (from "
         "one) / new (emerged from data) / not-known (the published record does not say)."
@@ -165,6 +220,29 @@ class Lineage(Strict):
         if need and not need[0]:
             raise ValueError(f"a '{self.relation}' CMOC has {n} CMOC(s) under 'from'; {need[1]}")
         return self
+
+
+# --- Confidence --------------------------------------------------------------------------
+
+
+class Confidence(Strict):
+    """How confident the team is in a CMOC, on the project's scale, and why."""
+
+    level: Annotated[str, Field(min_length=1)] = Field(
+        description="A level of the project's scale: low, moderate or high, unless "
+        "theories/project.yaml declares its own 'confidence_scale'.",
+        examples=["low", "moderate", "high"])
+    rationale: Text | None = Field(None, description="Why this level: how much evidence, how "
+                                   "consistent, how relevant and rigorous (Markdown, may cite).")
+
+
+def _level_only(value: Any) -> Any:
+    # `confidence: moderate` is short for `confidence: {level: moderate}`.
+    return {"level": value} if isinstance(value, str) else value
+
+
+ConfidenceField = Annotated[Confidence | None,
+                            BeforeValidator(_level_only, json_schema_input_type=str | Confidence)]
 
 
 class CMOC(Strict):
@@ -222,6 +300,9 @@ class CMOC(Strict):
         "versions, if left out: 'kept' when the previous version has a CMOC with this id, "
         "otherwise 'not-known'.",
     )
+    confidence: ConfidenceField = Field(
+        None, description="How confident the team is in this CMOC in this version: a level of "
+        "the project's scale ('confidence: moderate'), or 'level:' with a 'rationale:'.")
     notes: Text | None = None
 
     # Where it was written, ("cmocs", 2) or ("examples", 0): examples written among the CMOCs
@@ -257,7 +338,7 @@ class CMOC(Strict):
         return [(e, sign_label(letter, sign)) for e, sign in self.signed(field)]
 
 
-class Change(Strict):
+class Change(Reasoning):
     """One change since the previous version, with the reason and the evidence behind it."""
 
     summary: Text
@@ -266,13 +347,13 @@ class Change(Strict):
     evidence: IdList = Field(default_factory=list)
 
 
-class Dropped(Strict):
+class Dropped(Reasoning):
     cmoc: Id = Field(description="Id of a CMOC of the previous version that was dropped.")
     reason: Text = Field(description="Why, e.g. 'lacked evidence'.")
     evidence: IdList = Field(default_factory=list)
 
 
-class Incorporated(Strict):
+class Incorporated(Reasoning):
     """A CMOC of the previous version not kept on its own but folded into several of this
     version's CMOCs (e.g. three mechanisms 'incorporated into the remaining seven')."""
 

@@ -1,8 +1,9 @@
 """The site's generated pages, as Markdown, from the theory graph. No MkDocs here.
 
 The package, by concept: `site` (the published view the templates ask for), `generate` (every
-page and download), `evidence_map`, `rameses` (the RAMESES reporting map), `render` (the
-Jinja2 environment), `markup` (escaping), `paths`, `page`, `words`.
+page and download), `evidence_map`, `rameses` (the RAMESES reporting map), `refinement` (the
+reasoning behind each refinement, and confidence), `render` (the Jinja2 environment), `markup`
+(escaping), `paths`, `page`, `words`.
 
 Every page is a Jinja2 template in `templates/pages/`. Text from YAML is escaped by default
 (see `text`): HTML and Markdown syntax in a title or quote is shown, never obeyed. Narrative
@@ -29,6 +30,7 @@ from .paths import (
     page_title,
     page_url,
     rameses_path,
+    refinement_path,
     relative,
     round_path,
     source_path,
@@ -43,6 +45,7 @@ __all__ = [
     "CONSULTATIONS", "CONTEXTS", "EVIDENCE_MAP", "REFERENCES", "SOURCES", "TEMPLATES", "THEORIES",
     "Download", "Generated", "Options", "Page", "Renderer", "Site", "cmoc_path", "compare_path",
     "downloads", "evidence_map", "generate", "history_path", "md", "pack_path", "page_title",
-    "page_url", "rameses_path", "relative", "round_path", "site_files", "source_path",
+    "page_url", "rameses_path", "refinement_path", "relative", "round_path", "site_files",
+    "source_path",
     "template_path", "text", "theory_path", "version_path",
 ]

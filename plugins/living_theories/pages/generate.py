@@ -33,6 +33,7 @@ from .paths import (
     history_path,
     pack_path,
     rameses_path,
+    refinement_path,
     round_path,
     source_path,
     template_path,
@@ -41,6 +42,7 @@ from .paths import (
     version_path,
 )
 from .rameses import rameses_map
+from .refinement import records_reasoning, refinement
 from .render import Deferred, Renderer
 from .site import Site
 
@@ -109,6 +111,14 @@ def generate(project: Project, options: Options | None = None,
             "rameses.md.j2", path, theory=theory,
             r=Deferred(rameses_map, site, theory, citer)),
             crumbs=at_theory + [Crumb("RAMESES reporting map", None)], section=THEORIES))
+        if records_reasoning(site, theory):
+            path = refinement_path(theory.id)
+            pages.append(Page(path, f"{theory.title}: the reasoning behind each refinement",
+                              r.later("refinement.md.j2", path, theory=theory,
+                                      view=Deferred(refinement, site, theory)),
+                              _where(theory), crumbs=at_theory + [
+                                  Crumb("The reasoning behind each refinement", None)],
+                              section=THEORIES))
         for a, b in pairs:
             path = compare_path(theory.id, a, b)
             d = Deferred(diff_versions, site.g, theory, versions[a - 1], versions[b - 1])

@@ -27,6 +27,11 @@ def history_path(tid: str) -> str:
     return f"theories/{tid}/history.md"
 
 
+def refinement_path(tid: str) -> str:
+    """The reporting page: the reasoning behind each refinement (pages/refinement.py)."""
+    return f"theories/{tid}/refinement.md"
+
+
 def compare_path(tid: str, a: int, b: int) -> str:
     return f"theories/{tid}/compare/v{a}-v{b}.md"
 

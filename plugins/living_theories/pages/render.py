@@ -36,6 +36,7 @@ from .paths import (
     history_path,
     pack_path,
     rameses_path,
+    refinement_path,
     relative,
     round_path,
     source_path,
@@ -43,6 +44,7 @@ from .paths import (
     theory_path,
     version_path,
 )
+from .refinement import confidence_rank, confidence_rows, moved, records_reasoning
 from .site import Site
 from .words import (
     ASPECT_NAMES,
@@ -89,7 +91,11 @@ def _environment() -> jinja2.Environment:
     env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES, ELEMENTS=m.ELEMENTS,
                        MODES=MODES,
                        EVIDENCE_KINDS=EVIDENCE_KINDS,
-                       SOURCE_KINDS=SOURCE_KINDS, RELATIONS=RELATIONS)
+                       SOURCE_KINDS=SOURCE_KINDS, RELATIONS=RELATIONS,
+                       # the reasoning behind changes, and confidence (pages/refinement.py)
+                       inference_meaning=m.inference_meaning, confidence_rank=confidence_rank,
+                       confidence_moved=moved, confidence_rows=confidence_rows,
+                       records_reasoning=records_reasoning, refinement_path=refinement_path)
     return env
 
 

@@ -555,7 +555,10 @@ def explain(error: dict[str, Any], model: type[BaseModel], data: Any = None,
         return at(f"unknown field '{name}'", inside), hint
     if kind in ("enum", "literal_error"):
         expected = ctx.get("expected", "")
-        return at(f"{value!r} is not allowed"), f"use one of {expected}"
+        close = difflib.get_close_matches(str(value), re.findall(r"'([^']*)'", expected),
+                                          n=1, cutoff=0.6)
+        return at(f"{value!r} is not allowed"), (f"did you mean '{close[0]}'? " if close
+                                                  else "") + f"use one of {expected}"
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
         if pattern == m.ID_PATTERN:

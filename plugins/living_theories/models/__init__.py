@@ -34,6 +34,7 @@ from .base import (
     markdown_fields,
 )
 from .evidence import (
+    APPRAISAL_LEVELS,
     EVIDENCE_KIND_OF_SOURCE,
     FEEDBACK_SOURCES,
     Appraisal,
@@ -48,14 +49,18 @@ from .evidence import (
     SourceKind,
     SourceRef,
     VersionRef,
+    appraisal_level,
 )
 from .project import (
     Domain,
     Framework,
+    MechanismPart,
+    MechanismTheory,
     OverarchingContext,
     Person,
     ProjectFile,
     SubstantiveTheory,
+    TheoryRelation,
 )
 from .theory import (
     CMOC,
@@ -103,6 +108,8 @@ FILE_MODELS: dict[str, type[Strict]] = {
 }
 
 __all__ = [
+    "APPRAISAL_LEVELS",
+    "appraisal_level",
     "Appraisal",
     "Aspect",
     "BearsOn",
@@ -134,6 +141,8 @@ __all__ = [
     "id_problem",
     "markdown_fields",
     "Mechanism",
+    "MechanismPart",
+    "MechanismTheory",
     "Mode",
     "OverarchingContext",
     "PartialDate",
@@ -154,6 +163,7 @@ __all__ = [
     "Text",
     "Theme",
     "Theory",
+    "TheoryRelation",
     "TheoryFile",
     "Version",
     "VersionFile",

@@ -23,7 +23,7 @@ from conftest import REPO
 
 GUIDE = REPO / "docs" / "guide"
 ORDER = ["install", "first-theory", "evidence", "citations", "releasing", "consultation",
-         "qda", "editor", "publishing", "study-designs"]
+         "qda", "editor", "publishing", "study-designs", "appraisal"]
 FENCE = re.compile(r"(?:<!-- file: (?P<file>\S+) -->\n)?```(?P<lang>\w+)\n(?P<body>.*?)```",
                    re.S)
 
@@ -129,3 +129,8 @@ def test_the_guide_works_as_written(tmp_path: Path):
     assert "released participation version 2" in out
     box = (site / "site/cmocs/part-box-1/index.html").read_text(encoding="utf-8")
     assert "Leader asks for suggestions" in box and "M\u2212" in box
+    assert "released participation version 3" in out
+    voice = (site / "site/cmocs/part-voice/index.html").read_text(encoding="utf-8")
+    assert "Appraisal of the evidence" in voice and "Sources and kinds of data" in voice
+    assert "../../substantive-theories/self-determination/" in voice
+    assert (site / "site/substantive-theories/self-determination/index.html").exists()

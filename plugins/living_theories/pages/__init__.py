@@ -1,7 +1,9 @@
 """The site's generated pages, as Markdown, from the theory graph. No MkDocs here.
 
 The package, by concept: `site` (the published view the templates ask for), `generate` (every
-page and download), `evidence_map`, `render` (the Jinja2 environment), `markup` (escaping),
+page and download), `evidence_map`, `triangulation` (sources and kinds of data per element or
+link), `appraisal` (relevance and rigour rolled up per CMOC), `middle_range` (mechanisms and
+substantive theory pages), `render` (the Jinja2 environment), `markup` (escaping),
 `paths`, `page`, `words`.
 
 Every page is a Jinja2 template in `templates/pages/`. Text from YAML is escaped by default
@@ -31,6 +33,7 @@ from .paths import (
     relative,
     round_path,
     source_path,
+    substantive_path,
     template_path,
     theory_path,
     version_path,
@@ -42,6 +45,6 @@ __all__ = [
     "CONSULTATIONS", "CONTEXTS", "EVIDENCE_MAP", "REFERENCES", "SOURCES", "TEMPLATES", "THEORIES",
     "Download", "Generated", "Options", "Page", "Renderer", "Site", "cmoc_path", "compare_path",
     "downloads", "evidence_map", "generate", "history_path", "md", "pack_path", "page_title",
-    "page_url", "relative", "round_path", "site_files", "source_path", "template_path", "text",
-    "theory_path", "version_path",
+    "page_url", "relative", "round_path", "site_files", "source_path", "substantive_path",
+    "template_path", "text", "theory_path", "version_path",
 ]

@@ -12,10 +12,6 @@ from ..graph import Occurrence
 from .site import Site
 
 
-def substantive_path(sid: str) -> str:
-    return f"substantive-theories/{sid}.md"
-
-
 def has_pages(site: Site) -> bool:
     """Substantive theories get their own pages once some published mechanism links to one."""
     public = {s.id for s in site.substantive_theories}

@@ -24,7 +24,7 @@ from ..wayfinding import (
 )
 from .appraisal import judged, rollup
 from .markup import cite, md, md_inline, quote_lines, segments, text
-from .middle_range import has_pages, substantive_path, theories_relating, uses
+from .middle_range import has_pages, theories_relating, uses
 from .paths import (
     CONSULTATIONS,
     CONTEXTS,
@@ -40,6 +40,7 @@ from .paths import (
     relative,
     round_path,
     source_path,
+    substantive_path,
     template_path,
     theory_path,
     version_path,

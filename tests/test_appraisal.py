@@ -20,12 +20,17 @@ def site(tmp_path_factory) -> Path:
     return built_project(tmp_path_factory, "appraisal")
 
 
+def cell_text(cell: str) -> str:
+    """A table cell's text, its lines (<br>) joined with commas."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br ?/?>", ", ", cell)))
+                    .split())
+
+
 def table_after(page: str, heading: str) -> list[list[str]]:
     """The rows (cells as text) of the first table after a heading."""
     at = page.index(f">{heading}<")
     body = page[at:page.index("</table>", at)]
-    return [[" ".join(html.unescape(re.sub(r"<[^>]+>", "", c)).split())
-             for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    return [[cell_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
             for row in re.findall(r"<tr>(.*?)</tr>", body, re.S) if "<td" in row]
 
 

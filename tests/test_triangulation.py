@@ -8,14 +8,13 @@ record and a record from an internal source must never be counted.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
 
 import pytest
 from conftest import article, built_project
-from test_appraisal import plain, table_after
+from test_appraisal import cell_text, plain, table_after
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +53,7 @@ def _map_row(page: str, name: str) -> list[str]:
     start = page.index('class="lt-evidence-map"')
     body = page[start:page.index("</table>", start)]
     for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
-        cells = [" ".join(html.unescape(re.sub(r"<[^>]+>", "", c)).split())
-                 for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        cells = [cell_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         if cells and cells[0] == name:
             return cells[1:]
     raise AssertionError(f"no row {name!r}")

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from .. import models as m
 from .site import Site, natural
-from .triangulation import Spread, kinds_cell
+from .triangulation import Spread
 from .words import ROLE_SYMBOL, SOURCE_KINDS
 
 
@@ -55,7 +55,7 @@ def evidence_map(site: Site, versions: list[tuple[m.Theory, m.Version]] | None =
             "records": {k: len(v) for k, v in records.items()},
             "unsupported": unsupported, "challenged": challenged, "thin": thin,
             "sources": {k: len(v.sources) for k, v in spread.items()},
-            "kinds": {k: kinds_cell(v) for k, v in spread.items()},
+            "kinds": {k: v.by_kind for k, v in spread.items()},
             "unsupported_ids": {c.id for _, c in unsupported}}
 
 

@@ -46,7 +46,7 @@ from .paths import (
     version_path,
 )
 from .site import Site
-from .triangulation import kinds_cell, triangulation
+from .triangulation import triangulation
 from .words import (
     ASPECT_NAMES,
     EVIDENCE_KINDS,
@@ -90,8 +90,7 @@ def _environment() -> jinja2.Environment:
                        cite=cite, segments=segments,
                        linked=linked, has_elements=has_elements, source_details=source_details,
                        evidence_count=lambda cid, site: len(site.evidence_on(cid)),
-                       appraisal_of=lambda ev, site: judged(ev, site.sources),
-                       kinds_cell=kinds_cell)
+                       appraisal_of=lambda ev, site: judged(ev, site.sources))
     env.tests.update(stated=stated)
     env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES, ELEMENTS=m.ELEMENTS,
                        MODES=MODES,

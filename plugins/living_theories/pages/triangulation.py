@@ -59,7 +59,3 @@ def triangulation(items: list[tuple[m.Evidence, m.BearsOn]], sources: dict[str, 
         total.add(ev, sources)
     return {"rows": [r for r in rows.values() if r.records], "total": total}
 
-
-def kinds_cell(spread: Spread) -> str:
-    """'interview (3), document (1)': kinds of data with their number of sources."""
-    return ", ".join(f"{kind} ({n})" for kind, n in spread.by_kind)

@@ -77,6 +77,13 @@ def test_contexts_and_theory_pages_link_to_the_theory_pages(site):
     assert "No published mechanism names this theory yet." in unused
 
 
+def test_references_name_the_theory_page_that_cites_them(site):
+    refs = article(site / "references" / "index.html")
+    hrefs = [h for h in links(refs, "Systems leadership theory")]
+    assert len(hrefs) == 1 and resolves(site, "references/index.html", hrefs[0])
+    assert len(links(refs, "Sensemaking")) == 1
+
+
 def test_theory_json_carries_the_links(site):
     data = json.loads((site / "theories" / "lead" / "v2" / "theory.json").read_text("utf-8"))
     vision = next(c for c in data["cmocs"] if c["id"] == "lead-vision")

@@ -22,7 +22,7 @@ from conftest import REPO, fresh_environment, wheel_of_this_checkout
 
 GUIDE = REPO / "docs" / "guide"
 ORDER = ["install", "first-theory", "evidence", "citations", "releasing", "consultation",
-         "qda", "editor", "publishing", "study-designs"]
+         "qda", "editor", "publishing", "study-designs", "appraisal"]
 FENCE = re.compile(r"(?:<!-- file: (?P<file>\S+) -->\n)?```(?P<lang>\w+)\n(?P<body>.*?)```",
                    re.S)
 
@@ -128,3 +128,8 @@ def test_the_guide_works_as_written(tmp_path: Path):
     assert "<strong>Confidence:</strong> moderate" in report
     theory = (site / "site/theories/participation/index.html").read_text()
     assert "Confidence: moderate</span> The audit and the survey agree" in theory
+    assert "released participation version 3" in out
+    voice = (site / "site/cmocs/part-voice/index.html").read_text(encoding="utf-8")
+    assert "Appraisal of the evidence" in voice and "Sources and kinds of data" in voice
+    assert "../../substantive-theories/self-determination/" in voice
+    assert (site / "site/substantive-theories/self-determination/index.html").exists()

@@ -5,6 +5,7 @@ it (a misspelt field gets a did-you-mean). `problems` turns the path into a line
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
@@ -137,7 +138,10 @@ def explain(error: dict[str, Any], model: type[BaseModel], data: Any = None,
         return at(f"unknown field '{name}'", inside), hint
     if kind in ("enum", "literal_error"):
         expected = ctx.get("expected", "")
-        return at(f"{value!r} is not allowed"), f"use one of {expected}"
+        close = difflib.get_close_matches(str(value), re.findall(r"'([^']*)'", expected),
+                                          n=1, cutoff=0.6)
+        return at(f"{value!r} is not allowed"), (f"did you mean '{close[0]}'? " if close
+                                                  else "") + f"use one of {expected}"
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
         if pattern == m.ID_PATTERN:

@@ -2,7 +2,9 @@
 
 The package, by concept: `site` (the published view the templates ask for), `generate` (every
 page and download), `evidence_map`, `rameses` (the RAMESES reporting map), `refinement` (the
-reasoning behind each refinement, and confidence), `render` (the Jinja2 environment), `markup`
+reasoning behind each refinement, and confidence), `triangulation` (sources and kinds of data
+per element or link), `appraisal` (relevance and rigour rolled up per CMOC), `middle_range`
+(mechanisms and substantive theory pages), `render` (the Jinja2 environment), `markup`
 (escaping), `paths`, `page`, `words`.
 
 Every page is a Jinja2 template in `templates/pages/`. Text from YAML is escaped by default
@@ -34,6 +36,7 @@ from .paths import (
     relative,
     round_path,
     source_path,
+    substantive_path,
     template_path,
     theory_path,
     version_path,
@@ -46,6 +49,6 @@ __all__ = [
     "Download", "Generated", "Options", "Page", "Renderer", "Site", "cmoc_path", "compare_path",
     "downloads", "evidence_map", "generate", "history_path", "md", "pack_path", "page_title",
     "page_url", "rameses_path", "refinement_path", "relative", "round_path", "site_files",
-    "source_path",
+    "source_path", "substantive_path",
     "template_path", "text", "theory_path", "version_path",
 ]

@@ -180,6 +180,13 @@ def generate(project: Project, options: Options | None = None,
     pages.append(Page(CONTEXTS, "Overarching contexts", r.later("contexts.md.j2", CONTEXTS),
                       _where(site.g.corpus.project) or None, in_nav=True,
                       crumbs=home + [Crumb("Overarching contexts", None)], section=CONTEXTS))
+    at_contexts = home + [Crumb("Overarching contexts", CONTEXTS)]
+    for st in site.substantive_theories:
+        path = r.substantive_page(st.id)
+        if path:  # once some mechanism links to a substantive theory (pages/middle_range.py)
+            pages.append(Page(path, st.title, r.later("substantive.md.j2", path, st=st),
+                              _where(st), crumbs=at_contexts + [Crumb(st.title, None)],
+                              section=CONTEXTS))
     pages.append(Page(EVIDENCE_MAP, "Evidence map", r.later(
         "evidence_map.md.j2", EVIDENCE_MAP, em=Deferred(evidence_map, site)), in_nav=True,
         crumbs=home + [Crumb("Evidence map", None)], section=EVIDENCE_MAP))

@@ -56,6 +56,11 @@ def source_path(sid: str) -> str:
     return f"sources/{sid}.md"
 
 
+def substantive_path(sid: str) -> str:
+    """A substantive theory's page (made once a mechanism links to one: middle_range.py)."""
+    return f"substantive-theories/{sid}.md"
+
+
 def evidence_path(ev: m.Evidence) -> str:
     """Where a record is shown: on its (first) source's page."""
     return f"{source_path(ev.refs[0].source)}#{ev.id}"

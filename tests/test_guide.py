@@ -128,7 +128,7 @@ def test_the_guide_works_as_written(tmp_path: Path):
     assert "<strong>Confidence:</strong> moderate" in report
     theory = (site / "site/theories/participation/index.html").read_text()
     assert "Confidence: moderate</span> The audit and the survey agree" in theory
-    assert "released participation version 3" in out
+    assert "released participation version 4" in out
     voice = (site / "site/cmocs/part-voice/index.html").read_text(encoding="utf-8")
     assert "Appraisal of the evidence" in voice and "Sources and kinds of data" in voice
     assert "../../substantive-theories/self-determination/" in voice

@@ -71,3 +71,26 @@ def test_a_fresh_machine_installs_the_wheel_makes_a_site_and_builds_it(tmp_path)
     run([str(bin_dir / "living-theories"), "validate"], site, env)
     run([str(bin_dir / "mkdocs"), "build", "--strict", "-d", str(away / "again")], site, env)
     built_pages(away / "again")
+
+
+def test_the_wheel_is_packed_from_an_editable_installs_egg_info(tmp_path, monkeypatch):
+    """`pip install -e .` leaves plugins/living_theories.egg-info, which Python finds first when
+    the source folder is on the path: its PKG-INFO stands for METADATA (it was a KeyError)."""
+    import zipfile
+    from importlib import metadata
+
+    from living_theories import distribution
+
+    egg = tmp_path / "living_theories.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 2.4\nName: living-theories\nVersion: 0.0.1"
+                                  "\nRequires-Dist: mkdocs<2,>=1.6\n")
+    (egg / "entry_points.txt").write_text("[mkdocs.plugins]\nliving-theories = x:y\n")
+    monkeypatch.setattr(distribution.metadata, "distribution",
+                        lambda name: metadata.PathDistribution(egg))
+    wheel = distribution.write_wheel(tmp_path / "wheels")
+    with zipfile.ZipFile(wheel) as packed:
+        info = f"living_theories-{__version__}.dist-info"
+        text = packed.read(f"{info}/METADATA").decode()
+        assert "Requires-Dist: mkdocs<2,>=1.6" in text and f"Version: {__version__}" in text
+        assert "living-theories = x:y" in packed.read(f"{info}/entry_points.txt").decode()

@@ -41,6 +41,12 @@ def _metadata_files(dist: metadata.Distribution) -> dict[str, bytes]:
         text = dist.read_text(name)
         if text is not None:
             out[name] = text.encode("utf-8")
+    # An editable install leaves an .egg-info beside the package, which Python may find first
+    # (when the source folder is on the path): its PKG-INFO is the same core metadata.
+    if "METADATA" not in out and (text := dist.read_text("PKG-INFO")) is not None:
+        out["METADATA"] = text.encode("utf-8")
+    if "METADATA" not in out:
+        raise LookupError("Living Theories' package metadata cannot be read")
     for file in dist.files or []:
         parts = file.parts
         if len(parts) >= 3 and parts[0].endswith(".dist-info") and parts[1] == "licenses":

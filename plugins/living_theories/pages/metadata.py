@@ -55,10 +55,14 @@ def _plain(text: str) -> str:
 
 def _author_names(item: dict[str, Any]) -> list[str]:
     """Each author as Zotero and Google Scholar read one `citation_author`: "Family, Given",
-    an organisation by its whole name. Zotero splits a value at ';', so none is left in."""
-    names = [f"{a['family']}, {a['given']}" if a.get("given")
-             else a.get("literal") or a.get("family", "") for a in item.get("author", [])]
-    return [n.replace(";", ",") for n in names]
+    an organisation by its whole name. Zotero splits a value into authors at ';' and a name
+    into family and given at ',': neither is left inside a name."""
+    def one(name: str, separators: str) -> str:
+        return " ".join(re.sub(f"[{separators}]", " ", name).split())
+
+    return [f"{one(a['family'], ';,')}, {one(a['given'], ';,')}" if a.get("given")
+            else one(a.get("literal") or a.get("family", ""), ";,")
+            for a in item.get("author", [])]
 
 
 def _tags(item: dict[str, Any], date: str | None, project: m.ProjectFile,

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from . import models as m
+from .problems import Problems
 from .project import Project
 from .releases import version_key
 
@@ -48,16 +49,15 @@ def refusals(project: Project, theory_id: str, address: str | None,
 
 
 def check(project: Project, address: str | None, config_file: Path,
-          problems_add) -> None:
-    """Warnings for released versions that would be cited incompletely. `problems_add` is
-    `Problems.add` (warnings are added with warning=True)."""
+          problems: Problems) -> None:
+    """Warnings for released versions that are cited without an address or a date."""
     shown = released(project)
     lock = project.lock
     unaddressed = [(t, v) for t, v in shown if not (lock.versions.get(
         version_key(t.id, v.number)) or {}).get("no_url")]
     if address is None and unaddressed:
         n = len(unaddressed)
-        problems_add(config_file, f"the site has no web address, so {n} released "
+        problems.add(config_file, f"the site has no web address, so {n} released "
                      f"version{'s are' if n != 1 else ' is'} cited without one", ADDRESS_FIX,
                      line=_setting_line(config_file), warning=True, code="no-address")
     for theory, version in shown:
@@ -65,7 +65,7 @@ def check(project: Project, address: str | None, config_file: Path,
                 or lock.hash_of(theory.id, version.number) is None:
             continue
         where = version._where[0] if version._where else config_file
-        problems_add(where, f"released version {version.number} of '{theory.id}' has no date "
+        problems.add(where, f"released version {version.number} of '{theory.id}' has no date "
                      "(it was released before release dates were kept), so it is cited "
                      "without a year", f"run 'living-theories release {theory.id}' to record "
                      "today as its release date (its file stays as released)", line=1,

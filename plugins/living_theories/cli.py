@@ -80,7 +80,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return _fail(problems)
     root = Path(args.dir)  # citations without an address or a date (citable.py)
     citable.check(project, snapshots.site_address(root, project.graph.corpus.project),
-                  root / "mkdocs.yml", problems.add)
+                  root / "mkdocs.yml", problems)
     for problem in problems.resolved():  # only warnings are left here, with their lines
         print(problem.format(), file=sys.stderr)
     print(f"ok: {project.summary()}")

@@ -129,7 +129,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             project, problems = load_project(root, bib)
             if not problems:  # citations without an address or a date (citable.py)
                 citable.check(project, self._address(config, project), Path(
-                    config.config_file_path), problems.add)
+                    config.config_file_path), problems)
             # Warnings fail `mkdocs build --strict` (e.g. a link the URL policy drops).
             self._reported = {p.code.partition(":")[2] for p in problems.warnings
                               if p.code.startswith("unsafe-link:")}

@@ -633,7 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("release", cmd_release, "release a theory's draft version, so it can be cited",
             "Release a theory's draft version(s): mark them released, date them if they have no "
             "date, and lock them (in living-theories.lock) so that they can never change and can "
-            "be cited. Refused, with the problems listed, if the files do not pass 'validate'.")
+            "be cited. Refused, with the problems listed, if the files do not pass 'validate', "
+            "or if the version would be cited without authors or a web address.")
     p.add_argument("theory", help="the theory's id (its folder name under theories/)")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
     p.add_argument("--no-url", action="store_true",

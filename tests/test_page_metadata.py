@@ -121,6 +121,9 @@ def site(tmp_path_factory) -> Path:
     text = re.sub(r"^authors:.*?(?=^framework:)", AUTHORS, text, flags=re.S | re.M)
     (project / "theories/project.yaml").write_text(text)
     assert main(["release", "demo", "--dir", str(project)]) == 0
+    # A DOI minted after release (e.g. by Zenodo) is added to the released version.
+    with (project / "theories/demo/v2.yaml").open("a") as f:
+        f.write("doi: 10.5281/zenodo.1234567\n")
     run = build_site(project, root / "site")
     assert run.returncode == 0, run.stderr
     return root / "site"
@@ -142,6 +145,7 @@ def test_version_page_carries_what_zotero_and_google_scholar_read(site):
     url = "https://example.org/minimal/theories/demo/v2/"
     assert head.values("citation_public_url") == [url]
     assert head.values("citation_abstract_html_url") == [url]
+    assert head.values("citation_doi") == ["10.5281/zenodo.1234567"]
     assert head.values("citation_abstract") == ["Leaders who meet partners often build trust, "
                                                 "as @senge2015 argued."]
 
@@ -153,7 +157,8 @@ def test_version_page_carries_dublin_core(site):
     assert head.values("DC.title") == ["Relationships build trust, version 2"]
     assert head.values("DC.creator") == ["O'Brien </script>, Ana \"Zé\"", "Unit A & B"]
     assert head.values("DC.date") == ["2024-02-01"]
-    assert head.values("DC.identifier") == ["https://example.org/minimal/theories/demo/v2/"]
+    assert head.values("DC.identifier") == ["https://example.org/minimal/theories/demo/v2/",
+                                            "https://doi.org/10.5281/zenodo.1234567"]
     assert head.values("DC.publisher") == [PUBLISHER]
     assert head.values("DC.type") == ["Text"]
     assert head.values("DC.rights") == ["CC-BY-4.0"]
@@ -179,6 +184,9 @@ def test_json_ld_is_a_schema_org_creative_work(site):
     assert org["@type"] == [SCHEMA + "Organization"]
     assert org[SCHEMA + "name"] == [{"@value": "Unit; A & B"}]
     assert node[SCHEMA + "publisher"][0][SCHEMA + "name"] == [{"@value": PUBLISHER}]
+    doi, content_hash = node[SCHEMA + "identifier"]
+    assert doi == {"@value": "https://doi.org/10.5281/zenodo.1234567"}
+    assert content_hash[SCHEMA + "propertyID"] == [{"@value": "sha256"}]
     assert node[SCHEMA + "isPartOf"][0]["@id"] == base
     assert node[SCHEMA + "isBasedOn"][0]["@id"] == base + "v1/"
     cited = node[SCHEMA + "citation"]

@@ -18,7 +18,7 @@ from living_theories.citations.bibtex import parse_names
 from living_theories.problems import Problems
 from living_theories.releases import load_lock
 
-SITE_URL = "site_url: https://example.org/minimal/\n"
+SITE_URL = "site_url: https://minimal.example.org/\n"
 AUTHORS = """authors:  # who is credited when a version is cited
   - family: Rivera
     given: Ana
@@ -161,7 +161,7 @@ def test_people_and_organisations_are_cited_correctly_in_every_format(project, c
     (item,) = json.loads((folder / "cite.json").read_text())
     assert item["author"] == [{"family": "Rivera", "given": "Ana"},
                               {"literal": "Demo Research Unit"}]
-    assert item["URL"] == "https://example.org/minimal/theories/demo/v2/"
+    assert item["URL"] == "https://minimal.example.org/theories/demo/v2/"
     assert item["publisher"] == "Demo theories"  # the site's name: no publisher is set
     assert item["issued"] == {"date-parts": [[2024, 2, 1]]}
     cff = yaml.safe_load((tmp_path / "site/CITATION.cff").read_text())
@@ -172,7 +172,7 @@ def test_people_and_organisations_are_cited_correctly_in_every_format(project, c
     assert re.search(r"Rivera, A\. and Demo Research Unit \(2024\) Relationships build trust, "
                      r"version 2\. Refined "
                      r"programme theory\. Demo theories\. Available at: "
-                     r"https://example\.org/minimal/theories/demo/v2/", box), box
+                     r"https://minimal\.example\.org/theories/demo/v2/", box), box
 
 
 def test_bundled_site_cite_boxes_are_complete(bundled_site):

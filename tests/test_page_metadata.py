@@ -142,7 +142,7 @@ def test_version_page_carries_what_zotero_and_google_scholar_read(site):
     assert head.values("citation_date") == ["2024/02/01"]
     assert head.values("citation_technical_report_institution") == [PUBLISHER]  # -> a report
     assert head.values("citation_publisher") == [PUBLISHER]
-    url = "https://example.org/minimal/theories/demo/v2/"
+    url = "https://minimal.example.org/theories/demo/v2/"
     assert head.values("citation_public_url") == [url]
     assert head.values("citation_abstract_html_url") == [url]
     assert head.values("citation_doi") == ["10.5281/zenodo.1234567"]
@@ -157,7 +157,7 @@ def test_version_page_carries_dublin_core(site):
     assert head.values("DC.title") == ["Relationships build trust, version 2"]
     assert head.values("DC.creator") == ["O'Brien </script>, Ana \"Zé\"", "Unit A & B"]
     assert head.values("DC.date") == ["2024-02-01"]
-    assert head.values("DC.identifier") == ["https://example.org/minimal/theories/demo/v2/",
+    assert head.values("DC.identifier") == ["https://minimal.example.org/theories/demo/v2/",
                                             "https://doi.org/10.5281/zenodo.1234567"]
     assert head.values("DC.publisher") == [PUBLISHER]
     assert head.values("DC.type") == ["Text"]
@@ -169,7 +169,7 @@ def test_json_ld_is_a_schema_org_creative_work(site):
     (script,) = Head(page).jsonld
     assert "</" not in script and "<!--" not in script  # nothing can end or change the script
     node = expand(json.loads(script))
-    base = "https://example.org/minimal/theories/demo/"
+    base = "https://minimal.example.org/theories/demo/"
     assert node["@id"] == base + "v2/"
     assert node["@type"] == [SCHEMA + "CreativeWork"]
     assert node[SCHEMA + "name"] == [{"@value": "Relationships build trust, version 2"}]

@@ -21,6 +21,9 @@ def test_new_makes_a_site_that_builds_straight_away(tmp_path, cli):
                  "requirements.txt"]:
         assert (root / name).exists(), name
     assert "site_name: Nursing theories" in (root / "mkdocs.yml").read_text()
+    # The address the guide has a new site set first (a released version is cited at it).
+    with (root / "mkdocs.yml").open("a") as f:
+        f.write("site_url: https://example.org/nursing/\n")
     assert cli("validate", str(root))[0] == 0
     workflow = yaml.safe_load((root / ".github/workflows/publish.yml").read_text())
     steps = [s.get("run", s.get("uses", "")) for s in workflow["jobs"]["build"]["steps"]]

@@ -126,8 +126,8 @@ def test_the_guide_works_as_written(tmp_path: Path):
     report = (site / "site/theories/participation/refinement/index.html").read_text()
     assert "<strong>Inference:</strong> retroductive" in report
     assert "<strong>Confidence:</strong> moderate" in report
-    theory = (site / "site/theories/participation/index.html").read_text()
-    assert "Confidence: moderate</span> The audit and the survey agree" in theory
+    version = (site / "site/theories/participation/v3/index.html").read_text()
+    assert "Confidence: moderate</span> The audit and the survey agree" in version
     assert "released participation version 4" in out
     voice = (site / "site/cmocs/part-voice/index.html").read_text(encoding="utf-8")
     assert "Appraisal of the evidence" in voice and "Sources and kinds of data" in voice

@@ -26,6 +26,8 @@ def test_new_site_with_a_tricky_name_builds_and_shows_it(tmp_path, cli):
     name = 'Leadership: the "ICS" review #2 \\ draft'
     root = tmp_path / "site-src"
     assert cli("new", str(root), "--name", name)[0] == 0
+    with (root / "mkdocs.yml").open("a") as f:  # its address, as the guide sets it first
+        f.write("site_url: https://example.org/review/\n")
     run = build_site(root, tmp_path / "out")
     assert run.returncode == 0, run.stderr
     page = html.unescape((tmp_path / "out/index.html").read_text())

@@ -152,7 +152,9 @@ def test_the_lock_records_what_a_version_was_released_with(project: Path, cli):
     (project / "theories/project.yaml").write_text(
         "title: Trust in systems\npublisher: Uni of Somewhere\n"
         "authors:\n  - family: Kozłowska\n    given: Olga\n    orcid: 0000-0002-1825-0097\n"
-        + (project / "theories/project.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        + "framework:"  # (in place of the project's own authors)
+        + (project / "theories/project.yaml").read_text(encoding="utf-8").split(
+            "framework:", 1)[1], encoding="utf-8")
     edit(project / "theories/demo/v2.yaml", "as @senge2015 argued",
          "as @senge2015 argued [@nobody1999]")
     (project / "references.bib").write_text(

@@ -78,6 +78,8 @@ def test_a_new_site_builds_strictly_without_rounds(tmp_path, cli):
     from conftest import build_site
 
     assert cli("new", str(tmp_path / "new"))[0] == 0
+    with (tmp_path / "new/mkdocs.yml").open("a") as f:  # as the guide sets it first
+        f.write("site_url: https://example.org/new/\n")
     run = build_site(tmp_path / "new", tmp_path / "site")
     assert run.returncode == 0, run.stderr
     assert not (tmp_path / "site/consultations").exists()

@@ -27,9 +27,29 @@ def version_title(theory: m.Theory, version: m.Version) -> str:
     return f"{version.title or theory.title}, version {version.number}"
 
 
+def is_organisation(person: m.Person) -> bool:
+    """An author with a family name only is an organisation (or a one-name author): cited by
+    the whole name, never split into initials."""
+    return not person.given
+
+
+def csl_author(person: m.Person) -> dict[str, str]:
+    if is_organisation(person):
+        return {"literal": person.family}
+    return {"family": person.family, "given": person.given or ""}
+
+
+def csl_date(date: str) -> dict[str, Any]:
+    return {"date-parts": [[int(x) for x in date.split("-")]]}
+
+
 def csl_item(project: m.ProjectFile, theory: m.Theory, version: m.Version,
-             url: str | None, content_hash: str | None) -> dict[str, Any]:
-    """The version as a CSL-JSON item (type report: a programme theory is a research output)."""
+             url: str | None, content_hash: str | None, *, date: str | None = None,
+             site_name: str | None = None) -> dict[str, Any]:
+    """The version as a CSL-JSON item (type report: a programme theory is a research output).
+
+    `date` is the date it is cited with: its own date, else the date it was released (kept in
+    the lock, see releases.py); `site_name` publishes it when the project names no publisher."""
     item: dict[str, Any] = {
         "id": cite_key(theory, version),
         "type": "report",
@@ -37,15 +57,15 @@ def csl_item(project: m.ProjectFile, theory: m.Theory, version: m.Version,
         "genre": f"{version.stage.capitalize()} programme theory",
         "version": str(version.number),
     }
+    publisher = project.publisher or site_name or project.title
     if project.authors:
-        item["author"] = [{"family": p.family, **({"given": p.given} if p.given else {})}
-                          for p in project.authors]
-    elif project.publisher or project.title:  # else styles print the title twice
-        item["author"] = [{"literal": project.publisher or project.title}]
-    if version.date:
-        item["issued"] = {"date-parts": [[int(x) for x in version.date.split("-")]]}
-    if project.publisher:
-        item["publisher"] = project.publisher
+        item["author"] = [csl_author(p) for p in project.authors]
+    elif publisher:  # (released before authors were required) else the title is printed twice
+        item["author"] = [{"literal": publisher}]
+    if date := version.date or date:
+        item["issued"] = csl_date(date)
+    if publisher:
+        item["publisher"] = publisher
     if project.title:
         item["collection-title"] = project.title
     if version.doi:
@@ -61,12 +81,22 @@ def _bibtex_escape(value: str) -> str:
     return re.sub(r"([&%$#_{}])", r"\\\1", value).replace("~", r"\textasciitilde{}")
 
 
+def _bibtex_name(author: dict[str, str]) -> str:
+    """One name of a BibTeX author list. An organisation is one brace group, so that BibTeX
+    neither splits it into names nor abbreviates it ({World Health Organization}); a family
+    name with ' and ' or a comma in it is braced for the same reason."""
+    if "literal" in author or not author.get("given"):
+        return "{" + _bibtex_escape(author.get("literal") or author.get("family", "")) + "}"
+    family = _bibtex_escape(author["family"])
+    if re.search(r"\band\b|,", family, re.I):
+        family = "{" + family + "}"
+    return f"{family}, {_bibtex_escape(author['given'])}"
+
+
 def bibtex(item: dict[str, Any]) -> str:
     fields: list[tuple[str, str]] = []
-    if "author" in item:
-        fields.append(("author", " and ".join(
-            f"{a['family']}, {a['given']}" if a.get("given")
-            else "{" + a.get("family", a.get("literal", "")) + "}" for a in item["author"])))
+    if "author" in item:  # (already escaped, name by name)
+        fields.append(("author", " and ".join(_bibtex_name(a) for a in item["author"])))
     fields.append(("title", item["title"]))
     if item.get("collection-title"):
         fields.append(("series", item["collection-title"]))
@@ -81,16 +111,16 @@ def bibtex(item: dict[str, Any]) -> str:
                       ("note", "note")):
         if item.get(key):
             fields.append((name, item[key]))
-    body = ",\n".join(f"  {k} = {{{v if k in ('url', 'doi') else _bibtex_escape(v)}}}"
+    body = ",\n".join(f"  {k} = {{{v if k in ('url', 'doi', 'author') else _bibtex_escape(v)}}}"
                       for k, v in fields)
     return f"@misc{{{item['id']},\n{body}\n}}\n"
 
 
 def ris(item: dict[str, Any]) -> str:
     lines = ["TY  - GEN"]
-    for a in item.get("author", []):
+    for a in item.get("author", []):  # an organisation: its whole name, as one author
         lines.append(f"AU  - {a['family']}, {a['given']}" if a.get("given")
-                     else f"AU  - {a.get('family', a.get('literal', ''))}")
+                     else f"AU  - {a.get('literal') or a.get('family', '')}")
     lines.append(f"TI  - {item['title']}")
     if item.get("collection-title"):
         lines.append(f"T2  - {item['collection-title']}")
@@ -188,6 +218,9 @@ def citation_cff(project: m.ProjectFile, title: str, url: str | None,
         "authors:",
     ]
     for p in project.authors:
+        if is_organisation(p):  # an organisation is one name, not a family name
+            lines.append(f"  - name: {_cff_quote(p.family)}")
+            continue
         lines.append(f"  - family-names: {_cff_quote(p.family)}")
         if p.given:
             lines.append(f"    given-names: {_cff_quote(p.given)}")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__, files, snapshots
+from . import __version__, citable, files, snapshots
 from . import models as m
 from .problems import Problems
 from .project import CACHE, Project, load_project
@@ -78,6 +78,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     project, problems = load_project(args.dir)
     if problems:
         return _fail(problems)
+    root = Path(args.dir)  # citations without an address or a date (citable.py)
+    citable.check(project, snapshots.site_address(root, project.graph.corpus.project),
+                  root / "mkdocs.yml", problems)
     for problem in problems.resolved():  # only warnings are left here, with their lines
         print(problem.format(), file=sys.stderr)
     print(f"ok: {project.summary()}")
@@ -133,14 +136,14 @@ def cmd_release(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     try:
         with _one_at_a_time(root), files.Changes() as changes:
-            return _release(root, args.theory, changes)
+            return _release(root, args.theory, changes, args.no_url)
     except (OSError, files.FileProblem) as exc:  # every file is as it was (see Changes)
         code = _cannot_write(exc, root)
         print("Nothing was released.", file=sys.stderr)
         return code
 
 
-def _release(root: Path, theory_id: str, changes: files.Changes) -> int:
+def _release(root: Path, theory_id: str, changes: files.Changes, no_url: bool = False) -> int:
     project, problems = load_project(root)
     theory = project.graph.theories.get(theory_id)
     if theory is None and not problems:
@@ -156,10 +159,19 @@ def _release(root: Path, theory_id: str, changes: files.Changes) -> int:
                      and project.lock.hash_of(theory.id, v.number) is not None
                      and not project.lock.versions[version_key(theory.id, v.number)]
                      .get("snapshot")]
-    if not drafts and not pending and not unsnapshotted:
+    # Released before release dates (or --no-url) were kept: recorded now, in the lock only.
+    undated, unaddressed = _unrecorded(project, theory, no_url)
+    if not drafts and not pending and not unsnapshotted and not undated and not unaddressed:
         print(f"nothing to release: every version of '{theory.id}' is already released "
               f"(add v{len(theory.versions) + 1}.yaml with 'status: draft' for a new one)")
         return 0
+    address = snapshots.site_address(root, project.graph.corpus.project)
+    if refused := citable.refusals(project, theory.id, address, no_url):
+        for why in refused:
+            print(f"error: {why}", file=sys.stderr)
+        print("Nothing was released.", file=sys.stderr)
+        return 1
+    today = dt.date.today().isoformat()
     for version in drafts:
         path = Path(version._where[0])
         changes.write(path, mark_released(files.read_bytes(path).decode("utf-8"),
@@ -174,8 +186,13 @@ def _release(root: Path, theory_id: str, changes: files.Changes) -> int:
     for version in theory.versions:
         if project.lock.hash_of(theory.id, version.number) is None:
             project.lock.record(version, theory, project.graph.corpus.project,
-                                project.bibliography)
+                                project.bibliography, today)
             released.append(version)
+    for version in released + undated + unaddressed:
+        entry = project.lock.versions[version_key(theory.id, version.number)]
+        entry.setdefault("date", version.date or today)
+        if no_url and address is None:  # its cite box says it has no web address
+            entry["no_url"] = True
     # A version released before snapshots existed gets one now, of what its pages show today.
     older = [v for v in theory.versions if v not in released and v.status == "released"
              and not project.lock.versions[version_key(theory.id, v.number)].get("snapshot")]
@@ -185,11 +202,14 @@ def _release(root: Path, theory_id: str, changes: files.Changes) -> int:
     project.lock.save()
     for version in released:
         print(f"released {theory.id} version {version.number} "
-              f"({version.date or 'undated'}): it is now frozen and can be cited "
+              f"({version.date or today}): it is now frozen and can be cited "
               f"(content hash {content_hash(version)})")
     for version in older:
         print(f"took a snapshot of {theory.id} version {version.number} (released before "
               "snapshots existed): what its pages show is now frozen too")
+    for version in undated:
+        print(f"recorded {today} as the release date of {theory.id} version {version.number} "
+              "(released before release dates were kept): it is cited with that date")
     for note in notes:
         print(note)
     return 0
@@ -210,6 +230,23 @@ def _write_deposit_files(project: Project, theory: m.Theory, version: m.Version,
             + f" for {tag(theory, version)}: commit and push, and a GitHub release of it is "
             "made for Zenodo to give it a DOI (see 'DOIs from Zenodo' in the guide)",
             *(f"note: {n}" for n in notes)]
+
+
+def _unrecorded(project: Project, theory: m.Theory,
+                no_url: bool) -> tuple[list[m.Version], list[m.Version]]:
+    """Released versions whose lock entry lacks the date they are cited with, and (with
+    --no-url, on a site with no address) those not yet marked as having no address."""
+    undated, unaddressed = [], []
+    address = snapshots.site_address(project.root, project.graph.corpus.project)
+    for version in theory.versions:
+        entry = project.lock.versions.get(version_key(theory.id, version.number))
+        if entry is None or version.status != "released":
+            continue
+        if not version.date and not entry.get("date"):
+            undated.append(version)
+        elif no_url and address is None and not entry.get("no_url"):
+            unaddressed.append(version)
+    return undated, unaddressed
 
 
 def _write_snapshot(project: Project, theory: m.Theory, version: m.Version,
@@ -629,9 +666,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("release", cmd_release, "release a theory's draft version, so it can be cited",
             "Release a theory's draft version(s): mark them released, date them if they have no "
             "date, and lock them (in living-theories.lock) so that they can never change and can "
-            "be cited. Refused, with the problems listed, if the files do not pass 'validate'.")
+            "be cited. Refused, with the problems listed, if the files do not pass 'validate', "
+            "or if the version would be cited without authors or a web address.")
     p.add_argument("theory", help="the theory's id (its folder name under theories/)")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
+    p.add_argument("--no-url", action="store_true",
+                   help="release although the site has no web address (site_url in mkdocs.yml): "
+                   "for a site that will not be on the web; its cite box says so")
 
     p = add("correct", cmd_correct, "record a dated correction of a released version",
             "Correct a released version, e.g. a transcription error in a quote: edit its file "

@@ -110,7 +110,8 @@ def export_markdown(project: Project, out: Path, config_file: Path,
                 extra[path] = (page_title(text, path), keys)
     options = Options(include_drafts=review or bool(options_in.get("include_drafts")),
                       home="index.md" not in hand_written,
-                      base_url=project.graph.corpus.project.url or config.get("site_url"))
+                      base_url=project.graph.corpus.project.url or config.get("site_url"),
+                      site_name=config.get("site_name") or None)
     generated = site_files(project, options, citer, extra, config.get("site_name", ""))
     pages, downloads = generated.pages, generated.downloads
     if out.exists():

@@ -28,7 +28,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import ahead, links
+from . import ahead, citable, links
 from .citations.formatting import Citer, LocaleError, StyleError
 from .citations.markdown import CitationsExtension
 from .citations.syntax import find_citations
@@ -38,6 +38,7 @@ from .pages import REFERENCES, Generated, Options, page_title, page_url, site_fi
 from .pages import Page as GeneratedPage
 from .project import BIBLIOGRAPHY, Project, load_project
 from .rebuilds import pages_changed
+from .snapshots import site_address
 from .wayfinding import accessible
 
 log = get_plugin_logger(__name__)
@@ -86,6 +87,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.timings: dict[str, float] = {}
         self._citations_before = 0.0
         self.canonical: dict[str, str] = {}
+        # Generated page -> its <head> tags (a released version's citation metadata).
+        self.heads: dict[str, Callable[[], str]] = {}
         # Generated page -> the nav page of its section, which the sidebar highlights.
         self.sections: dict[str, str] = {}
         self._marked: Any = None
@@ -124,6 +127,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         signature = _signature(root, bib)
         if signature != self._signature or self.project is None:
             project, problems = load_project(root, bib)
+            if not problems:  # citations without an address or a date (citable.py)
+                citable.check(project, self._address(config, project), Path(
+                    config.config_file_path), problems)
             # Warnings fail `mkdocs build --strict` (e.g. a link the URL policy drops).
             self._reported = {p.code.partition(":")[2] for p in problems.warnings
                               if p.code.startswith("unsafe-link:")}
@@ -153,6 +159,13 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                     raise PluginError(f"living-theories: {option}: {exc}") from exc
             self.project, self.citer, self._signature = project, citer, signature
         return self._configure(config, root, bib)
+
+    def _address(self, config: MkDocsConfig, project: Project) -> str | None:
+        """The address the site is published at (`mkdocs serve` puts its own in site_url)."""
+        meta = project.graph.corpus.project
+        if self.command == "serve":
+            return site_address(Path(config.config_file_path).parent, meta)
+        return meta.url or config.site_url or None
 
     def _configure(self, config: MkDocsConfig, root: Path, bib: Path) -> MkDocsConfig:
         self.extension = CitationsExtension(self.citer, bibliography_page=REFERENCES)
@@ -232,7 +245,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             base_url = None
         options = Options(include_drafts=self.review, comments=comments,
                           home=files.get_file_from_path("index.md") is None,
-                          base_url=base_url)
+                          base_url=base_url, site_name=config.site_name)
         # Pages are reused only if nothing else they are made from changed (the citation
         # style formats cite boxes and the bibliography; the site name is in CITATION.cff).
         settings = (options, extra, self.citer, config.site_name)
@@ -247,6 +260,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self._generated, self._made_from = generated, (self.project, settings)
         pages, downloads = generated.pages, generated.downloads
         self.canonical = {}
+        self.heads = {page.path: page.head for page in pages if page.head is not None}
         self.sections = {page.path: page.section for page in pages
                          if page.section and page.section != page.path}
         self._generated_paths = {page.path for page in pages}
@@ -323,6 +337,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         if self._marked is not None:  # the section marked for this page only
             self._marked.active, self._marked = False, None
         output = accessible(output)
+        head = self.heads.get(page.file.src_uri)
+        if head is not None:  # (a theme's own <head> is left as it is: no override to keep)
+            output = output.replace("</head>", head() + "</head>", 1)
         if self.review:  # a review site is for stakeholders, not for search engines
             output = output.replace("</head>", '<meta name="robots" content="noindex, '
                                     'nofollow">\n</head>', 1)

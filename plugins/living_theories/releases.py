@@ -13,6 +13,7 @@ keep theirs), and a fingerprint of each cited reference, so a changed entry is c
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -97,16 +98,24 @@ class Lock:
         entry = self.versions.get(version_key(theory_id, number))
         return entry.get("hash") if entry else None
 
+    def date_of(self, theory_id: str, number: int) -> str | None:
+        """The date a released version is cited with: its own, else the day it was released."""
+        entry = self.versions.get(version_key(theory_id, number))
+        return entry.get("date") if entry else None
+
     def released_as(self, theory_id: str, number: int) -> dict[str, Any] | None:
         entry = self.versions.get(version_key(theory_id, number))
         return entry.get("released_as") if entry else None
 
     def record(self, version: m.Version, theory: m.Theory, project: m.ProjectFile,
-               bibliography: Bibliography) -> None:
+               bibliography: Bibliography, today: str | None = None) -> None:
+        """Freeze a version. A version without a date of its own is cited with the day it is
+        released (`today`), kept here: its file is frozen as it was."""
         keys = [k for k in version_citations(version) if k in bibliography]
+        date = version.date or today or dt.date.today().isoformat()
         self.versions[version_key(version.theory_id, version.number)] = {
             "hash": content_hash(version),
-            **({"date": version.date} if version.date else {}),
+            "date": date,
             "released_as": released_as(project, theory),
             "references": {k: reference_hash(bibliography[k]) for k in keys},
         }
@@ -198,6 +207,8 @@ def _bad_entry(key: str, entry: Any) -> str | None:
         return "has no content hash"
     if not isinstance(entry.get("date", ""), str):
         return "has a date that is not text"
+    if not isinstance(entry.get("no_url", False), bool):
+        return "has a damaged no_url"
     if not isinstance(entry.get("snapshot", ""), str):
         return "has a damaged snapshot hash"
     refs = entry.get("references", {})

@@ -20,6 +20,7 @@ from ..wayfinding import (
     Crumb,
 )
 from .evidence_map import evidence_map
+from .metadata import version_head
 from .page import Download, Options, Page
 from .paths import (
     CONSULTATIONS,
@@ -80,7 +81,8 @@ def generate(project: Project, options: Options | None = None,
             em=Deferred(evidence_map, site, [(theory, current)]),
             latest=latest, cite=site.cite(theory, current, path, citer),
             diagram_of=Deferred(theory_diagram, current, link_of, contexts)), _where(theory),
-            crumbs=theories + [Crumb(theory.title, None)], section=THEORIES))
+            crumbs=theories + [Crumb(theory.title, None)], section=THEORIES,
+            head=functools.partial(version_head, site, theory, current)))
         for version in site.versions(theory):
             path = version_path(theory.id, version.number)
             superseded = latest is not None and latest.number > version.number
@@ -96,7 +98,7 @@ def generate(project: Project, options: Options | None = None,
                 # (as released: the trail to a frozen page names the theory as it did)
                 crumbs=theories + [Crumb(frozen.title, theory_path(theory.id)),
                                    Crumb(f"Version {version.number}", None)],
-                section=THEORIES))
+                section=THEORIES, head=functools.partial(version_head, site, theory, version)))
         versions = site.versions(theory)
         path = history_path(theory.id)
         pairs = [(a.number, b.number) for i, a in enumerate(versions) for b in versions[i + 1:]]
@@ -220,7 +222,9 @@ def downloads(project: Project, options: Options | None = None,
         for version in site.versions(theory):
             if version.status != m.Status.released.value:
                 continue
-            released.append((theory, version))
+            # (CITATION.cff's date-released: the date each version is cited with)
+            cited = project.lock.date_of(theory.id, version.number)
+            released.append((theory, version.model_copy(update={"date": version.date or cited})))
             base = version_dir(theory.id, version.number)
             item = site.citation_item(theory, version)
             frozen, _ = site.as_released(theory, version)

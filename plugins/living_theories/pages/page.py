@@ -29,6 +29,9 @@ class Page:
     # sidebar highlights: generated pages are off the nav.
     crumbs: list[Crumb] = field(default_factory=list)
     section: str | None = None
+    # Tags for the page's <head> (a released version's citation metadata: metadata.py),
+    # worked out when the page is written.
+    head: Callable[[], str] | None = None
 
     @property
     def content(self) -> str:
@@ -62,4 +65,5 @@ class Options:
     include_drafts: bool = False  # a review build shows draft versions; the public one never
     home: bool = True  # generate index.md (off when docs/ has its own)
     base_url: str | None = None  # the published site's address, for citations
+    site_name: str | None = None  # publishes the versions when the project names no publisher
     comments: dict[str, str] = field(default_factory=dict)  # review builds: mailto / form

@@ -311,7 +311,9 @@ class Site:
         theory, project = self.as_released(theory, version)
         item = csl_item(project, theory, version,
                         self.url(version_path(theory.id, version.number)),
-                        self.project.lock.hash_of(theory.id, version.number))
+                        self.project.lock.hash_of(theory.id, version.number),
+                        date=self.project.lock.date_of(theory.id, version.number),
+                        site_name=self.options.site_name)
         if corrections:  # a corrected version is cited as corrected
             item["note"] = "; ".join([item.get("note", "")] + [
                 f"Corrected on {c['date']}: {c['reason']}" for c in corrections]).strip("; ")
@@ -324,7 +326,7 @@ class Site:
             return None
         item = self.citation_item(theory, version)
         html_text = citer.format_item(item) if citer else text(item["title"])
-        return {"html": Markup(html_text),
+        return {"html": Markup(html_text), "no_address": "URL" not in item,
                 "hash": self.project.lock.hash_of(theory.id, version.number),
                 "base": version_dir(theory.id, version.number)}
 

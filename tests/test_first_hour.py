@@ -34,6 +34,10 @@ def test_new_makes_a_site_that_builds_straight_away(tmp_path, cli):
         "./wheels/living_theories-0.1.0-py3-none-any.whl"  # installable now: see test_install
     assert (root / "wheels/living_theories-0.1.0-py3-none-any.whl").is_file()
     assert build_site(root, tmp_path / "out").returncode == 0
+    # Nothing released yet: the theories page says so and how to release (no empty table).
+    listing = (tmp_path / "out/theories/index.html").read_text()
+    assert "No theory has a released version yet" in listing and "<table" not in listing
+    assert "No theory has a released version yet" in (tmp_path / "out/index.html").read_text()
     # The example's versions are drafts (test_zenodo.py): a review build shows them.
     run = build_site(root, tmp_path / "review", env={"LIVING_THEORIES_REVIEW": "1"})
     assert run.returncode == 0, run.stderr

@@ -188,6 +188,10 @@ def test_bundled_site_cite_boxes_are_complete(bundled_site):
         assert "This version has no web address of its own" in text
         entry = bibtexparser.parse_string((page.parent / "cite.bib").read_text()).entries[0]
         assert entry["year"] in ("2024", "2026") and entry["publisher"]
+    # the RAMESES map, cited as a supplementary file, is dated like the version it covers
+    for page in sorted(bundled_site.glob("theories/*/rameses/index.html")):
+        text = html.unescape(re.sub(r"<[^>]+>", "", article(page).split("Cite this map")[1]))
+        assert "no date" not in text and re.search(r"\((2024|2026)\)", text), page
 
 
 def test_every_released_bundled_version_keeps_its_lock_valid(cli):

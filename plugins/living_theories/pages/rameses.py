@@ -541,7 +541,9 @@ def _cite(site: Site, theory: m.Theory, title: str, covers: str,
     if latest is None or latest not in site.versions(theory):
         return None
     url = site.url(rameses_path(theory.id))
-    item = csl_item(site.g.corpus.project, theory, latest, url, None)
+    item = csl_item(site.g.corpus.project, theory, latest, url, None,
+                    date=site.project.lock.date_of(theory.id, latest.number),
+                    site_name=site.options.site_name)
     item.pop("version", None)
     item.pop("DOI", None)  # the version's, not the map's
     item.update(id=f"{theory.id}-rameses", title=f"{title}, {covers}",

@@ -85,6 +85,34 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 
 
+def wheel_of_this_checkout(tmp_path: Path) -> Path:
+    """A wheel built from a copy of this checkout (as `pip wheel` builds it for a release),
+    in tmp_path/wheels; the copy is removed again, so nothing can rely on it."""
+    # From a copy without build outputs: setuptools would pack a stale build/lib into it.
+    source = shutil.copytree(REPO, tmp_path / "source", ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "site", "*.egg-info", ".cache", ".mutation", ".venv",
+        "__pycache__", ".pytest_cache", ".ruff_cache"))
+    wheels = tmp_path / "wheels"
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                          str(wheels), str(source)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    shutil.rmtree(source)
+    (wheel,) = wheels.glob("living_theories-*.whl")
+    return wheel
+
+
+def fresh_environment(venv: Path) -> dict[str, str]:
+    """A new virtual environment (no system site-packages: not the developer's editable
+    install), first on PATH; the environment variables to run in it."""
+    import os
+
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "LIVING_THEORIES_REVIEW")}
+    return {**env, "NO_MKDOCS_2_WARNING": "1", "VIRTUAL_ENV": str(venv),
+            "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
+
+
 @pytest.fixture(scope="session")
 def minimal_site(tmp_path_factory) -> Path:
     """The minimal project's public site, built once per test session (tests only read it)."""

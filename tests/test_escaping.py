@@ -51,7 +51,10 @@ def hostile_project(dest: Path) -> Path:
         for c in d["cmocs"]:
             c.update(label=HOSTILE, title=HOSTILE, narrative=HOSTILE, contexts=[HOSTILE, "end"],
                      mechanism_resources=[HOSTILE], mechanism_reasonings=[HOSTILE],
-                     outcomes=[HOSTILE], notes=HOSTILE)
+                     outcomes=[HOSTILE], notes=HOSTILE,
+                     # a mechanism's substantive theory: the theory then has a page of its own
+                     substantive_theories=[{"theory": "systems-leadership",
+                                            "relation": "draws-on", "note": HOSTILE}])
             if c.get("lineage", {}).get("reason"):
                 c["lineage"]["reason"] = HOSTILE
         for ch in d.get("changes", []):
@@ -67,11 +70,13 @@ def hostile_project(dest: Path) -> Path:
             else:
                 s.update(code=HOSTILE, role=HOSTILE)
             if s["kind"] == "study":
-                s["appraisal"] = {"relevance": HOSTILE, "rigour": HOSTILE}
+                s["appraisal"] = {"relevance": HOSTILE, "rigour": HOSTILE, "note": HOSTILE}
 
     def evidence(d):
         for e in d["evidence"]:
-            e.update(quote=HOSTILE, summary=HOSTILE, cited_as=HOSTILE, locator=HOSTILE)
+            e.update(quote=HOSTILE, summary=HOSTILE, cited_as=HOSTILE, locator=HOSTILE,
+                     appraisal={"relevance": "high: " + HOSTILE, "rigour": HOSTILE,
+                                "note": HOSTILE})
 
     rewrite(dest / "theories/project.yaml", project)
     rewrite(dest / "theories/demo/theory.yaml", theory)
@@ -106,6 +111,10 @@ def test_the_hostile_text_reaches_the_pages(hostile_site):
     cmoc = (hostile_site / "cmocs/demo-trust/index.html").read_text()
     assert "window.__pwned=1" in cmoc  # shown as text...
     assert "&lt;script&gt;" in cmoc or "&#60;script" in cmoc
+    # ... on the pages of appraisal and of middle-range theory too
+    assert "Appraisal of the evidence" in cmoc and "Substantive theory" in cmoc
+    theory = (hostile_site / "substantive-theories/systems-leadership/index.html").read_text()
+    assert "window.__pwned=1" in theory
 
 
 class Tags(HTMLParser):

@@ -426,12 +426,12 @@ def test_a_yaml_set_is_named_as_a_set(project, cli):
 # A parent whose workers block forever: it waits for them until it is killed.
 _BLOCKED_PARENT = """
 import sys, threading
-from living_theories import ahead, loading
+from living_theories import ahead, reading
 ahead.MIN_BYTES, ahead.MIN_PAGES = 0, 0
 def block(*args):
     threading.Event().wait()
 if sys.argv[1] == "parse":
-    loading.parse_quietly = block
+    reading.parse_quietly = block
     from living_theories.cli import main
     main(["validate", sys.argv[2]])
 else:

@@ -27,10 +27,15 @@ def test_new_makes_a_site_that_builds_straight_away(tmp_path, cli):
     assert "living-theories validate" in steps and "mkdocs build --strict" in steps
     assert any(s.startswith("actions/deploy-pages") for s in
                [x.get("uses", "") for x in workflow["jobs"]["deploy"]["steps"]])
-    run = build_site(root, tmp_path / "out")
+    assert (root / "requirements.txt").read_text().splitlines()[-1] == \
+        "./wheels/living_theories-0.1.0-py3-none-any.whl"  # installable now: see test_install
+    assert (root / "wheels/living_theories-0.1.0-py3-none-any.whl").is_file()
+    assert build_site(root, tmp_path / "out").returncode == 0
+    # The example's versions are drafts (test_zenodo.py): a review build shows them.
+    run = build_site(root, tmp_path / "review", env={"LIVING_THEORIES_REVIEW": "1"})
     assert run.returncode == 0, run.stderr
-    assert (tmp_path / "out/theories/example/v2/cite.bib").exists()
-    assert (tmp_path / "out/theories/example/history/index.html").exists()
+    assert (tmp_path / "review/theories/example/v2/index.html").exists()
+    assert (tmp_path / "review/theories/example/history/index.html").exists()
 
 
 def test_new_never_overwrites(tmp_path, cli):

@@ -1,9 +1,10 @@
 """The user guide, run as written: every command in docs/guide/, in order, in a fresh folder.
 
-It runs in a fresh virtual environment (no system site-packages), so the guide's
-`python3 -m pip install living-theories` really installs the package, from a wheel built
-from this checkout (offered to pip with PIP_FIND_LINKS), with its dependencies from the
-package index; the developer's editable install cannot satisfy it.
+It runs in a fresh virtual environment (no system site-packages), so the install page's
+`python3 -m pip install living_theories-<version>-py3-none-any.whl` really installs the
+package, from a wheel built from this checkout and put in the folder as if downloaded there,
+with its dependencies from the package index; the developer's editable install cannot
+satisfy it.
 
 Fenced `bash` blocks are run; a block preceded by `<!-- file: PATH -->` is written to PATH
 first, so the guide's YAML examples are checked too. `mkdocs serve` is started, answered and
@@ -12,18 +13,16 @@ stopped.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, fresh_environment, wheel_of_this_checkout
 
 GUIDE = REPO / "docs" / "guide"
 ORDER = ["install", "first-theory", "evidence", "citations", "releasing", "consultation",
-         "qda", "editor", "publishing", "study-designs"]
+         "qda", "editor", "publishing", "study-designs", "appraisal"]
 FENCE = re.compile(r"(?:<!-- file: (?P<file>\S+) -->\n)?```(?P<lang>\w+)\n(?P<body>.*?)```",
                    re.S)
 
@@ -75,8 +74,9 @@ def script() -> str:
             else:
                 for command in content.splitlines():
                     command = command.split("  #")[0].rstrip()
-                    if command.startswith("mkdocs serve"):
-                        command = "serve_check"
+                    serve = re.match(r"((?:\w+=\S+ )*)mkdocs serve\b", command)
+                    if serve:  # e.g. LIVING_THEORIES_REVIEW=1 mkdocs serve
+                        command = serve[1] + "serve_check"
                     if command:
                         lines += [f"echo '$ {command}'", command]
     return "\n".join(lines) + "\n"
@@ -87,29 +87,18 @@ def test_every_page_of_the_guide_is_run():
     assert pages == set(ORDER)
 
 
-def fresh_environment(tmp_path: Path) -> dict[str, str]:
-    """A new virtual environment first on PATH, and a wheel of this checkout for pip."""
-    # From a copy without build outputs: setuptools would pack a stale build/lib into it.
-    source = shutil.copytree(REPO, tmp_path / "source", ignore=shutil.ignore_patterns(
-        ".git", "build", "dist", "site", "*.egg-info", ".cache", ".mutation", ".venv",
-        "__pycache__", ".pytest_cache", ".ruff_cache"))
-    wheels = tmp_path / "wheels"
-    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                          str(wheels), str(source)], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "LIVING_THEORIES_REVIEW")}
-    return {**env, "NO_MKDOCS_2_WARNING": "1", "VIRTUAL_ENV": str(venv),
-            "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}",
-            "PIP_FIND_LINKS": " ".join([str(wheels), env.get("PIP_FIND_LINKS", "")]).strip()}
+def guide_environment(tmp_path: Path, work: Path) -> dict[str, str]:
+    """A new virtual environment first on PATH, and in `work` the wheel of this checkout
+    that the install page has the reader install (as if downloaded there)."""
+    wheel = wheel_of_this_checkout(tmp_path)
+    shutil.copy(wheel, work / wheel.name)
+    return fresh_environment(tmp_path / "venv")
 
 
 def test_the_guide_works_as_written(tmp_path: Path):
-    env = fresh_environment(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
+    env = guide_environment(tmp_path, work)
     run = subprocess.run(["bash", "-c", script()], cwd=work, capture_output=True,
                          text=True, env=env, timeout=900)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
@@ -127,6 +116,10 @@ def test_the_guide_works_as_written(tmp_path: Path):
     assert (site / "evidence/feedback-round-1.yaml").exists()
     assert "wrote evidence/qda-mentoring-interviews.yaml: 2 new" in out
     assert "released participation version 2" in out
+    # the RAMESES reporting map the releasing page describes, with its honest gaps
+    rameses = (site / "site/theories/leadership/rameses/index.html").read_text(encoding="utf-8")
+    assert "RAMESES II reporting standards for realist evaluations" in rameses
+    assert "Not recorded in this site" in rameses
     box = (site / "site/cmocs/part-box-1/index.html").read_text(encoding="utf-8")
     assert "Leader asks for suggestions" in box and "M\u2212" in box
     # the reasoning behind a refinement, and confidence, reach the reporting page
@@ -135,3 +128,8 @@ def test_the_guide_works_as_written(tmp_path: Path):
     assert "<strong>Confidence:</strong> moderate" in report
     theory = (site / "site/theories/participation/index.html").read_text()
     assert "Confidence: moderate</span> The audit and the survey agree" in theory
+    assert "released participation version 4" in out
+    voice = (site / "site/cmocs/part-voice/index.html").read_text(encoding="utf-8")
+    assert "Appraisal of the evidence" in voice and "Sources and kinds of data" in voice
+    assert "../../substantive-theories/self-determination/" in voice
+    assert (site / "site/substantive-theories/self-determination/index.html").exists()

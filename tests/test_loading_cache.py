@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from living_theories import ahead, loading
+from living_theories import ahead, reading
 from living_theories import cache as cache_module
 from living_theories.cache import ParseCache
 from living_theories.citations import bibtex
@@ -38,7 +38,7 @@ def backdate(root: Path, seconds: int = 600) -> None:
 
 def run(root: Path) -> tuple[str, list[str]]:
     """A new process's `validate`: nothing kept in memory, only what is on disk."""
-    loading._PARSED.clear()
+    reading._PARSED.clear()
     bibtex._READ.clear()
     project, problems = load_project(root)
     return project.summary(), [p.format() for p in problems.resolved()]
@@ -60,7 +60,7 @@ def no_parsing(monkeypatch: pytest.MonkeyPatch):
     def forbid():
         def fail(path, *args, **kwargs):
             raise AssertionError(f"{path} was parsed again")
-        monkeypatch.setattr(loading, "_parse_yaml", fail)
+        monkeypatch.setattr(reading, "_parse_yaml", fail)
         monkeypatch.setattr(bibtex, "_load_bibliography", fail)
     return forbid
 
@@ -84,12 +84,12 @@ def test_an_edited_file_is_parsed_again(project, no_parsing):
                     encoding="utf-8")
     summary, problems = run(project)
     assert problems == []
-    assert "We trust one another" in str(loading._PARSED[str(path)][1])
+    assert "We trust one another" in str(reading._PARSED[str(path)][1])
     backdate(project)
     run(project)  # the edit is kept in the cache once it is old enough to be trusted
     no_parsing()
     run(project)
-    assert "We trust one another" in str(loading._PARSED[str(path)][1])
+    assert "We trust one another" in str(reading._PARSED[str(path)][1])
 
 
 def test_an_edit_of_the_same_size_and_time_is_seen(project):
@@ -101,7 +101,7 @@ def test_an_edit_of_the_same_size_and_time_is_seen(project):
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as if the editor kept it
     assert path.stat().st_size == before.st_size
     run(project)
-    assert "every wEEk" in str(loading._PARSED[str(path)][1])
+    assert "every wEEk" in str(reading._PARSED[str(path)][1])
 
 
 def test_a_file_modified_just_now_is_not_trusted(project, monkeypatch):
@@ -110,8 +110,8 @@ def test_a_file_modified_just_now_is_not_trusted(project, monkeypatch):
     path.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")  # mtime: now
     run(project)  # parsed and kept, but too recent to be trusted by the next run
     parsed: list[Path] = []
-    real = loading._parse_yaml
-    monkeypatch.setattr(loading, "_parse_yaml",
+    real = reading._parse_yaml
+    monkeypatch.setattr(reading, "_parse_yaml",
                         lambda p, problems: parsed.append(p) or real(p, problems))
     run(project)
     assert parsed == [path]
@@ -135,8 +135,8 @@ def test_a_damaged_cache_is_ignored_and_rewritten(project, damage):
 def test_a_cache_from_other_readers_is_ignored(project, monkeypatch):
     run(project)
     parsed: list[Path] = []
-    real = loading._parse_yaml
-    monkeypatch.setattr(loading, "_parse_yaml",
+    real = reading._parse_yaml
+    monkeypatch.setattr(reading, "_parse_yaml",
                         lambda p, problems: parsed.append(p) or real(p, problems))
     monkeypatch.setattr(cache_module, "_salt", lambda: b"another version of PyYAML")
     run(project)
@@ -230,15 +230,15 @@ def test_cached_yaml_is_the_same_data_as_parsed_yaml(tmp_path):
     path = tmp_path / "tricky.yaml"
     path.write_text(TRICKY, encoding="utf-8")
     backdate(tmp_path)
-    expected = yaml.load(TRICKY, Loader=loading._Loader)
+    expected = yaml.load(TRICKY, Loader=reading._Loader)
     assert expected["scalars"][18] == "2024-01-26"  # dates stay text
     store = ParseCache(tmp_path / "cache", tmp_path)
-    parsed = loading.parse_yaml(path, Problems(tmp_path), store)
+    parsed = reading.parse_yaml(path, Problems(tmp_path), store)
     assert same(parsed, expected)
     store.save()
-    loading._PARSED.clear()
+    reading._PARSED.clear()
     again = ParseCache(tmp_path / "cache", tmp_path)
-    cached = loading.parse_yaml(path, Problems(tmp_path), again)
+    cached = reading.parse_yaml(path, Problems(tmp_path), again)
     assert again.hits == 1
     assert same(cached, expected)
     assert cached["anchors"]["again"] is cached["anchors"]["base"]  # an alias stays one object
@@ -249,7 +249,7 @@ def test_data_marshal_cannot_keep_is_just_not_cached(tmp_path):
     path.write_text("when: !!timestamp 2024-01-26\n", encoding="utf-8")
     backdate(tmp_path)
     store = ParseCache(tmp_path / "cache", tmp_path)
-    data = loading.parse_yaml(path, Problems(tmp_path), store)
+    data = reading.parse_yaml(path, Problems(tmp_path), store)
     assert str(data["when"]) == "2024-01-26"
     store.save()
     assert not (tmp_path / "cache").exists()
@@ -269,31 +269,31 @@ def test_data_marshal_cannot_keep_is_just_not_cached(tmp_path):
     "--- a\n...\n",
 ])
 def test_the_fast_yaml_path_gives_pyyamls_data(text):
-    loader = loading._Loader(text)
+    loader = reading._Loader(text)
     try:
         expected = repr(loader.get_single_data()), [key for key, _ in loader.duplicates]
     finally:
         loader.dispose()
-    data, duplicates = loading._plain_data(text)
+    data, duplicates = reading._plain_data(text)
     assert (repr(data), [key for key, _ in duplicates]) == expected
 
 
 @pytest.mark.parametrize("text", ["--- a\n--- b\n", "? [a, b]\n: c\n", "a: =\n",
                                   "a: [1\n", "a: *nowhere\n"])
 def test_the_fast_yaml_path_fails_as_pyyaml_does(text):
-    loader = loading._Loader(text)
+    loader = reading._Loader(text)
     try:
         with pytest.raises(yaml.YAMLError) as expected:
             loader.get_single_data()
     finally:
         loader.dispose()
     with pytest.raises(yaml.YAMLError) as found:
-        loading._plain_data(text)
+        reading._plain_data(text)
     assert str(found.value) == str(expected.value)
 
 
 def test_the_fast_yaml_path_still_finds_duplicate_keys():
-    data, duplicates = loading._plain_data("a: 1\nb:\n  c: 1\n  c: 2\n")
+    data, duplicates = reading._plain_data("a: 1\nb:\n  c: 1\n  c: 2\n")
     assert data == {"a": 1, "b": {"c": 2}}
     assert [(key, mark.line) for key, mark in duplicates] == [("c", 3)]
 
@@ -318,7 +318,7 @@ def parsed_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             return real(path, *args, **kwargs)
         return record
 
-    monkeypatch.setattr(loading, "_parse_yaml", recording(loading._parse_yaml))
+    monkeypatch.setattr(reading, "_parse_yaml", recording(reading._parse_yaml))
     monkeypatch.setattr(bibtex, "_load_bibliography", recording(bibtex._load_bibliography))
     return names
 

@@ -4,7 +4,7 @@ rendering the pages of a build.
 Reading YAML and BibTeX is most of the time of a first `validate` or build of a big project
 (later runs find the files in the parse cache, see cache.py), and each file can be parsed on
 its own. While a `parsing(...)` block runs, worker processes parse the files that are not known
-yet; the readers (`loading.parse_yaml`, `citations.bibtex.load_bibliography`) ask for each
+yet; the readers (`reading.parse_yaml`, `citations.bibtex.load_bibliography`) ask for each
 file's `result` before parsing it themselves. A worker hands back only the data of a clean
 file, marshalled (as the parse cache keeps it); a file with any problem is parsed again by the
 reader, which reports it as usual. So the results are the same with or without workers.

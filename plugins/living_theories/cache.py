@@ -54,7 +54,7 @@ def _salt() -> bytes:
     digest = hashlib.sha256(f"{FORMAT} {__version__} {yaml.__version__} "
                             f"{getattr(yaml, '__with_libyaml__', False)} "
                             f"{version('bibtexparser')}".encode())
-    for source in ("cache.py", "loading.py", "citations/bibtex.py"):
+    for source in ("cache.py", "reading.py", "citations/bibtex.py"):
         try:
             digest.update((here / source).read_bytes())
         except OSError:  # pragma: no cover - an installation without sources

@@ -181,6 +181,7 @@ def _release(root: Path, theory_id: str, changes: files.Changes) -> int:
              and not project.lock.versions[version_key(theory.id, v.number)].get("snapshot")]
     for version in released + older:
         _write_snapshot(project, theory, version, changes)
+    notes = _write_deposit_files(project, theory, released[-1], changes) if released else []
     project.lock.save()
     for version in released:
         print(f"released {theory.id} version {version.number} "
@@ -189,7 +190,26 @@ def _release(root: Path, theory_id: str, changes: files.Changes) -> int:
     for version in older:
         print(f"took a snapshot of {theory.id} version {version.number} (released before "
               "snapshots existed): what its pages show is now frozen too")
+    for note in notes:
+        print(note)
     return 0
+
+
+def _write_deposit_files(project: Project, theory: m.Theory, version: m.Version,
+                         changes: files.Changes) -> list[str]:
+    """.zenodo.json and CITATION.cff for the version just released (see zenodo.py); returns
+    what to tell the user."""
+    from .zenodo import ZENODO_JSON, deposit_files, tag
+
+    corpus = project.graph.corpus.project
+    written, notes = deposit_files(project.root, corpus, theory, version,
+                                   snapshots.site_address(project.root, corpus))
+    for path, text in written.items():
+        changes.write(path, text)
+    return [f"wrote {ZENODO_JSON}" + (" and CITATION.cff" if len(written) > 1 else "")
+            + f" for {tag(theory, version)}: commit and push, and a GitHub release of it is "
+            "made for Zenodo to give it a DOI (see 'DOIs from Zenodo' in the guide)",
+            *(f"note: {n}" for n in notes)]
 
 
 def _write_snapshot(project: Project, theory: m.Theory, version: m.Version,
@@ -489,11 +509,12 @@ def cmd_export_codebook(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .scaffold import ScaffoldError, new_project
+    from .scaffold import ScaffoldError, new_project, parse_author
 
     dest = Path(args.dir)
     try:
-        files = new_project(dest, args.name)  # leaves nothing behind when it fails
+        authors = [parse_author(a) for a in args.author or []]
+        files = new_project(dest, args.name, authors, args.url)  # nothing left if it fails
     except ScaffoldError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -501,8 +522,14 @@ def cmd_new(args: argparse.Namespace) -> int:
         return _cannot_write(exc, dest)
     print(f"created a theory site in {dest} ({len(files)} files). Next:\n"
           f"  cd {shlex.quote(str(dest))}\n"
-          "  mkdocs serve              # see it at http://127.0.0.1:8000\n"
-          "  living-theories validate  # after every edit")
+          "  LIVING_THEORIES_REVIEW=1 mkdocs serve  # see it, with the example's draft "
+          "versions, at http://127.0.0.1:8000\n"
+          "  living-theories validate               # after every edit")
+    missing = [what for what, given in (("who to credit (authors: in theories/project.yaml)",
+                                         authors), ("the site's address (site_url: in "
+                                                    "mkdocs.yml)", args.url)) if not given]
+    if missing:
+        print("Before your first release, add " + " and ".join(missing) + ".")
     return 0
 
 
@@ -572,12 +599,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("new", cmd_new, "create a new theory site in a new folder",
             "Create a ready-to-use theory site: its settings (mkdocs.yml), an example theory "
-            "with two versions and evidence, references.bib, a CMOC spreadsheet template, "
-            "editor settings, a GitHub Pages workflow and a README. Preview it straight away "
-            "with 'mkdocs serve'.")
+            "with two draft versions and evidence, references.bib, a CMOC spreadsheet template, "
+            "editor settings, GitHub workflows (publishing, releases for Zenodo DOIs), the "
+            "Living Theories wheel it installs and a README. Preview it straight away with "
+            "'LIVING_THEORIES_REVIEW=1 mkdocs serve'.")
     p.add_argument("dir", metavar="FOLDER",
                    help="the folder to create (it must not exist yet, or be empty)")
     p.add_argument("--name", help="the site's name (default: from the folder name)")
+    p.add_argument("--author", action="append", metavar='"FAMILY, GIVEN[, ORCID]"',
+                   help="who to credit when a version is cited, e.g. --author \"Smith, Jo, "
+                   "0000-0002-1825-0097\" (an organisation: its name); repeat for each author")
+    p.add_argument("--url", help="the address the site will be published at, e.g. "
+                   "https://your-name.github.io/your-repository/ (used in citations)")
 
     p = add("validate", cmd_validate, "check all your files and say what to fix",
             "Check all your files for typos, missing information, links between CMOCs, "

@@ -220,6 +220,38 @@ class _Checker:
         for version in theory.versions:
             self.version(theory, version, public)
 
+    def mechanism_theories(self, where: Any, base: YamlPath, cmoc: m.CMOC,
+                           public: bool) -> None:
+        """A mechanism's links to substantive theories name theories of project.yaml."""
+        known = self.g.substantive
+        for j, link in enumerate(cmoc.substantive_theories):
+            sub = base + ("substantive_theories", j, "theory")
+            if link.theory in known:
+                self.public_needs(where, sub, public, known[link.theory], "substantive theory",
+                                  "")
+                continue
+            close = difflib.get_close_matches(link.theory, list(known), n=1, cutoff=0.6)
+            listed = ", ".join(sorted(known))
+            self.at(where, sub, f"the substantive theory '{link.theory}' does not exist",
+                    (f"did you mean '{close[0]}'? " if close else "")
+                    + ("use one of the ids under 'substantive_theories:' in "
+                       f"theories/project.yaml: {listed}" if known else "define it under "
+                       "'substantive_theories:' in theories/project.yaml"))
+
+    def appraisal(self, where: Any, sub: YamlPath, appraisal: m.Appraisal | None) -> None:
+        """A one-word judgement that is not a level is most likely a typo of one (it would be
+        shown, but not counted); longer text is a judgement in words."""
+        for criterion in ("relevance", "rigour", "richness"):
+            value = getattr(appraisal, criterion) if appraisal else None
+            if not value or len(value.split()) > 1 or m.appraisal_level(value):
+                continue
+            close = difflib.get_close_matches(value.lower(), m.APPRAISAL_LEVELS, n=1,
+                                              cutoff=0.5)
+            self.at(where, sub + (criterion,), f"the {criterion} '{value}' is not a level the "
+                    "CMOC pages can count", (f"did you mean '{close[0]}'? " if close else "")
+                    + "write high, moderate or low (optionally followed by ': why')",
+                    warning=True)
+
     def version_order(self, theory: m.Theory) -> None:
         numbers = [v.number for v in theory.versions]
         for expected, version in enumerate(theory.versions, start=1):
@@ -273,6 +305,7 @@ class _Checker:
                     self.public_needs(where, base + ("overarching_contexts", j), public,
                                       self.g.contexts[ctx], "overarching context", "")
             self.evidence_refs(where, base + ("evidence",), cmoc.evidence, public)
+            self.mechanism_theories(where, base, cmoc, public)
             if cmoc.theme:
                 self.ref(where, base + ("theme",), "the theme", cmoc.theme,
                          {t.id for t in version.themes}, "name one of the themes listed "
@@ -442,6 +475,7 @@ class _Checker:
         for ev in self.g.corpus.evidence.values():
             where = ev._where
             public = ev.visibility == PUBLIC
+            self.appraisal(where, ("appraisal",), ev.appraisal)
             for j, ref in enumerate(ev.refs):
                 self.source_of(ev, ("source",) if ev.source else ("sources", j), ref.source,
                                public)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ahead, loading
+from . import ahead, loading, reading
 from .cache import ParseCache
 from .citations import bibtex
 from .citations.bibtex import Bibliography
@@ -84,7 +84,7 @@ def _load_project(root: Path, bibliography: Path | None) -> tuple[Project, Probl
     # A big project read for the first time: other cores parse the files while this one
     # checks those parsed already.
     jobs = [("bib", bib_path, bibtex.parse_quietly)]
-    jobs += [("yaml", path, loading.parse_quietly) for path in loading.project_files(root)]
+    jobs += [("yaml", path, reading.parse_quietly) for path in loading.project_files(root)]
     with ahead.parsing(jobs, cache):
         corpus = loading.load_corpus(root, problems, cache)
         bib = bibtex.load_bibliography(bib_path, problems, cache)

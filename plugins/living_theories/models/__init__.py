@@ -34,6 +34,7 @@ from .base import (
     markdown_fields,
 )
 from .evidence import (
+    APPRAISAL_LEVELS,
     EVIDENCE_KIND_OF_SOURCE,
     FEEDBACK_SOURCES,
     Appraisal,
@@ -48,15 +49,19 @@ from .evidence import (
     SourceKind,
     SourceRef,
     VersionRef,
+    appraisal_level,
 )
 from .project import (
     DEFAULT_CONFIDENCE_SCALE,
     Domain,
     Framework,
+    MechanismPart,
+    MechanismTheory,
     OverarchingContext,
     Person,
     ProjectFile,
     SubstantiveTheory,
+    TheoryRelation,
 )
 from .theory import (
     CMOC,
@@ -110,6 +115,8 @@ FILE_MODELS: dict[str, type[Strict]] = {
 }
 
 __all__ = [
+    "APPRAISAL_LEVELS",
+    "appraisal_level",
     "Appraisal",
     "Aspect",
     "BearsOn",
@@ -146,6 +153,8 @@ __all__ = [
     "id_problem",
     "markdown_fields",
     "Mechanism",
+    "MechanismPart",
+    "MechanismTheory",
     "Mode",
     "OverarchingContext",
     "PartialDate",
@@ -168,6 +177,7 @@ __all__ = [
     "Text",
     "Theme",
     "Theory",
+    "TheoryRelation",
     "TheoryFile",
     "Version",
     "VersionFile",

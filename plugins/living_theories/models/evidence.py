@@ -32,10 +32,38 @@ class Mode(str, Enum):
     other = "other"
 
 
+# The words of an appraisal that a CMOC page counts, highest first. A judgement is one of
+# them, optionally followed by its justification ('high: set in two ICSs'); any other text
+# is shown as written but not counted.
+APPRAISAL_LEVELS = ("high", "moderate", "low")
+
+
 class Appraisal(Strict):
-    relevance: Text | None = None
-    rigour: Text | None = None
-    richness: Text | None = None
+    """A realist appraisal: is the evidence relevant to the theory (does it speak to this
+    context, mechanism or outcome), and is it rigorous (is the method trustworthy enough for
+    the claim it supports)? Richness, where a team uses it: does it say enough about how and
+    why to help build the theory?"""
+
+    relevance: Text | None = Field(None, description="high, moderate or low (counted on the "
+                                   "CMOC page), optionally followed by ': why'; or any text.")
+    rigour: Text | None = Field(None, description="high, moderate or low (counted on the "
+                                "CMOC page), optionally followed by ': why'; or any text.")
+    richness: Text | None = Field(None, description="Where a team uses it: high, moderate or "
+                                  "low, optionally followed by ': why'; or any text.")
+    note: Text | None = Field(None, description="Why it was judged so (Markdown, may cite).")
+
+    def level(self, criterion: str) -> str | None:
+        """The level a judgement states ('high', 'moderate', 'low'), or None when it states
+        none (free text, or not judged)."""
+        return appraisal_level(getattr(self, criterion))
+
+
+def appraisal_level(value: str | None) -> str | None:
+    """'High: two sites' -> 'high'; 'moderate' -> 'moderate'; other text -> None."""
+    if not value:
+        return None
+    first = value.split(":", 1)[0].split(None, 1)[0].strip(" .,;").lower()
+    return first if first in APPRAISAL_LEVELS else None
 
 
 class VersionRef(Strict):
@@ -71,8 +99,9 @@ class Source(Record):
                               "focus-group, observation, document, survey, workshop or other "
                               "(e.g. a participant who was observed, not interviewed).")
     reference: BibKey | None = Field(None, description="BibTeX key (required for a study).")
-    appraisal: Appraisal | None = Field(None, description="Studies: relevance, rigour, "
-                                        "richness.")
+    appraisal: Appraisal | None = Field(
+        None, description="Studies: relevance, rigour, richness (and a note). Evidence from "
+        "the study without an appraisal of its own is counted with this one.")
     groups: list[str] = Field(default_factory=list, description="Consultations and panels: "
                               "stakeholder groups, never names.")
     format: str | None = Field(None, description="Consultations: how the round was held, "
@@ -222,6 +251,10 @@ class Evidence(Record):
         default_factory=list, description="The analysis codes this extract was coded with, "
         "as in your codebook, e.g. 'Feeling valued/Recognition'. Shown with the evidence and "
         "searchable.")
+    appraisal: Appraisal | None = Field(
+        None, description="This piece of evidence judged on its own: relevance, rigour "
+        "(high, moderate or low) and a note; richness where your team uses it. Left out, it "
+        "takes its study's appraisal, if the study has one.")
     bears_on: list[BearsOn] = Field(min_length=1)
 
     # Its sources as one list, whichever way the file gives them (set by `_one_way`).

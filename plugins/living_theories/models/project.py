@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -55,6 +56,35 @@ class SubstantiveTheory(Record):
     references: BibKeyList = Field(
         default_factory=list, description="BibTeX keys of the works that state this theory."
     )
+
+
+class TheoryRelation(str, Enum):
+    """How a mechanism stands to a substantive theory."""
+
+    supports = "supports"
+    extends = "extends"
+    contradicts = "contradicts"
+    draws_on = "draws-on"
+
+
+class MechanismPart(str, Enum):
+    resource = "resource"
+    reasoning = "reasoning"
+
+
+class MechanismTheory(Strict):
+    """A CMOC's mechanism linked to a substantive (middle-range) theory: the mechanism
+    supports, extends, contradicts or draws on it."""
+
+    theory: Id = Field(description="Id of a substantive theory in theories/project.yaml.")
+    relation: TheoryRelation = Field(description="supports (the evidence for this mechanism "
+                                     "bears the theory out), extends (adds to it), contradicts "
+                                     "(runs against it) or draws-on (the mechanism was framed "
+                                     "with it).")
+    mechanism: MechanismPart | None = Field(
+        None, description="resource or reasoning: the part of the mechanism that relates to "
+        "the theory. Leave out for the mechanism as a whole.")
+    note: Text | None = Field(None, description="How it relates (Markdown, may cite).")
 
 
 class Person(Strict):

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from .base import BibKeyList, Id, IdList, Markdown, PartialDate, Strict, Text, Visibility
+from .project import MechanismTheory
 
 # --- Elements and their signs --------------------------------------------------------------
 
@@ -276,6 +277,12 @@ class CMOC(Strict):
         "sign of its own. Leave out otherwise ('positive' asserts nothing; to show O+, give "
         "the outcome a sign).")
     overarching_contexts: IdList = Field(default_factory=list)
+    substantive_theories: list[MechanismTheory] = Field(
+        default_factory=list, description="Middle-range theory at the mechanism level: each "
+        "item names a substantive theory of theories/project.yaml ('theory:'), how this "
+        "CMOC's mechanism stands to it ('relation:' supports, extends, contradicts or "
+        "draws-on), and optionally which part ('mechanism:' resource or reasoning) and a "
+        "'note:'.")
     theme: Id | None = Field(None, description="Id of one of this version's themes: theory "
                              "and version pages group CMOCs by theme.")
     leads_to: IdList = Field(

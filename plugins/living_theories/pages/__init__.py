@@ -1,8 +1,11 @@
 """The site's generated pages, as Markdown, from the theory graph. No MkDocs here.
 
 The package, by concept: `site` (the published view the templates ask for), `generate` (every
-page and download), `evidence_map`, `refinement` (the reasoning behind each refinement, and
-confidence), `render` (the Jinja2 environment), `markup` (escaping), `paths`, `page`, `words`.
+page and download), `evidence_map`, `rameses` (the RAMESES reporting map), `refinement` (the
+reasoning behind each refinement, and confidence), `triangulation` (sources and kinds of data
+per element or link), `appraisal` (relevance and rigour rolled up per CMOC), `middle_range`
+(mechanisms and substantive theory pages), `render` (the Jinja2 environment), `markup`
+(escaping), `paths`, `page`, `words`.
 
 Every page is a Jinja2 template in `templates/pages/`. Text from YAML is escaped by default
 (see `text`): HTML and Markdown syntax in a title or quote is shown, never obeyed. Narrative
@@ -28,10 +31,12 @@ from .paths import (
     pack_path,
     page_title,
     page_url,
+    rameses_path,
     refinement_path,
     relative,
     round_path,
     source_path,
+    substantive_path,
     template_path,
     theory_path,
     version_path,
@@ -43,6 +48,7 @@ __all__ = [
     "CONSULTATIONS", "CONTEXTS", "EVIDENCE_MAP", "REFERENCES", "SOURCES", "TEMPLATES", "THEORIES",
     "Download", "Generated", "Options", "Page", "Renderer", "Site", "cmoc_path", "compare_path",
     "downloads", "evidence_map", "generate", "history_path", "md", "pack_path", "page_title",
-    "page_url", "refinement_path", "relative", "round_path", "site_files", "source_path",
+    "page_url", "rameses_path", "refinement_path", "relative", "round_path", "site_files",
+    "source_path", "substantive_path",
     "template_path", "text", "theory_path", "version_path",
 ]

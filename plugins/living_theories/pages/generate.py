@@ -32,6 +32,7 @@ from .paths import (
     compare_path,
     history_path,
     pack_path,
+    rameses_path,
     refinement_path,
     round_path,
     source_path,
@@ -40,6 +41,7 @@ from .paths import (
     version_dir,
     version_path,
 )
+from .rameses import rameses_map
 from .refinement import records_reasoning, refinement
 from .render import Deferred, Renderer
 from .site import Site
@@ -104,6 +106,11 @@ def generate(project: Project, options: Options | None = None,
             lineage=Deferred(lineage_diagram, versions, site.g.lineage, link_of),
             diffs=Deferred(_diffs, site, theory, versions),
             pairs=pairs), crumbs=at_theory + [Crumb("History", None)], section=THEORIES))
+        path = rameses_path(theory.id)
+        pages.append(Page(path, f"{theory.title}: RAMESES reporting map", r.later(
+            "rameses.md.j2", path, theory=theory,
+            r=Deferred(rameses_map, site, theory, citer)),
+            crumbs=at_theory + [Crumb("RAMESES reporting map", None)], section=THEORIES))
         if records_reasoning(site, theory):
             path = refinement_path(theory.id)
             pages.append(Page(path, f"{theory.title}: the reasoning behind each refinement",
@@ -173,6 +180,13 @@ def generate(project: Project, options: Options | None = None,
     pages.append(Page(CONTEXTS, "Overarching contexts", r.later("contexts.md.j2", CONTEXTS),
                       _where(site.g.corpus.project) or None, in_nav=True,
                       crumbs=home + [Crumb("Overarching contexts", None)], section=CONTEXTS))
+    at_contexts = home + [Crumb("Overarching contexts", CONTEXTS)]
+    for st in site.substantive_theories:
+        path = r.substantive_page(st.id)
+        if path:  # once some mechanism links to a substantive theory (pages/middle_range.py)
+            pages.append(Page(path, st.title, r.later("substantive.md.j2", path, st=st),
+                              _where(st), crumbs=at_contexts + [Crumb(st.title, None)],
+                              section=CONTEXTS))
     pages.append(Page(EVIDENCE_MAP, "Evidence map", r.later(
         "evidence_map.md.j2", EVIDENCE_MAP, em=Deferred(evidence_map, site)), in_nav=True,
         crumbs=home + [Crumb("Evidence map", None)], section=EVIDENCE_MAP))

@@ -36,6 +36,11 @@ def compare_path(tid: str, a: int, b: int) -> str:
     return f"theories/{tid}/compare/v{a}-v{b}.md"
 
 
+def rameses_path(tid: str) -> str:
+    """The theory's RAMESES reporting map (pages/rameses.py): one stable address per theory."""
+    return f"theories/{tid}/rameses.md"
+
+
 def page_url(path: str) -> str:
     """The address of a page source under MkDocs' directory URLs."""
     if path.endswith("index.md"):
@@ -49,6 +54,11 @@ def cmoc_path(cid: str) -> str:
 
 def source_path(sid: str) -> str:
     return f"sources/{sid}.md"
+
+
+def substantive_path(sid: str) -> str:
+    """A substantive theory's page (made once a mechanism links to one: middle_range.py)."""
+    return f"substantive-theories/{sid}.md"
 
 
 def evidence_path(ev: m.Evidence) -> str:

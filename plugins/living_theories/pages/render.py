@@ -22,7 +22,9 @@ from ..wayfinding import (
     linked,
     stated,
 )
+from .appraisal import judged, rollup
 from .markup import cite, md, md_inline, quote_lines, segments, text
+from .middle_range import has_pages, theories_relating, uses
 from .paths import (
     CONSULTATIONS,
     CONTEXTS,
@@ -35,23 +37,28 @@ from .paths import (
     evidence_path,
     history_path,
     pack_path,
+    rameses_path,
     refinement_path,
     relative,
     round_path,
     source_path,
+    substantive_path,
     template_path,
     theory_path,
     version_path,
 )
 from .refinement import confidence_rank, confidence_rows, moved, records_reasoning
 from .site import Site
+from .triangulation import triangulation
 from .words import (
     ASPECT_NAMES,
     EVIDENCE_KINDS,
+    MECHANISM_PARTS,
     MODES,
     RELATIONS,
     ROLE_SYMBOL,
     SOURCE_KINDS,
+    THEORY_RELATIONS,
     source_details,
 )
 
@@ -85,7 +92,8 @@ def _environment() -> jinja2.Environment:
     env.filters.update(md=md, md_inline=md_inline, text=text, quote_lines=quote_lines,
                        cite=cite, segments=segments,
                        linked=linked, has_elements=has_elements, source_details=source_details,
-                       evidence_count=lambda cid, site: len(site.evidence_on(cid)))
+                       evidence_count=lambda cid, site: len(site.evidence_on(cid)),
+                       appraisal_of=lambda ev, site: judged(ev, site.sources))
     env.tests.update(stated=stated)
     env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES, ELEMENTS=m.ELEMENTS,
                        MODES=MODES,
@@ -94,7 +102,8 @@ def _environment() -> jinja2.Environment:
                        # the reasoning behind changes, and confidence (pages/refinement.py)
                        inference_meaning=m.inference_meaning, confidence_rank=confidence_rank,
                        confidence_moved=moved, confidence_rows=confidence_rows,
-                       records_reasoning=records_reasoning, refinement_path=refinement_path)
+                       records_reasoning=records_reasoning, refinement_path=refinement_path,
+                       THEORY_RELATIONS=THEORY_RELATIONS, MECHANISM_PARTS=MECHANISM_PARTS)
     return env
 
 
@@ -108,6 +117,16 @@ class Deferred(functools.partial):
 class Renderer:
     def __init__(self, site: Site):
         self.site = site
+
+    @functools.cached_property
+    def _substantive_pages(self) -> dict[str, str]:
+        """Substantive theory id -> its page, once some mechanism links to one."""
+        if not has_pages(self.site):
+            return {}
+        return {s.id: substantive_path(s.id) for s in self.site.substantive_theories}
+
+    def substantive_page(self, sid: str) -> str | None:
+        return self._substantive_pages.get(sid)
 
     def later(self, template: str, path: str, **context: Any) -> Callable[[], str]:
         """The page's rendering, to run when its Markdown is needed; values given as
@@ -140,8 +159,12 @@ class Renderer:
             pack_path=pack_path, template_path=template_path, CONSULTATIONS=CONSULTATIONS,
             summary_of=consultations.summary_of,
             cmoc_path=cmoc_path, source_path=source_path, evidence_path=evidence_path,
-            theory_path=theory_path,
+            theory_path=theory_path, rameses_path=rameses_path,
             version_path=version_path, ref_anchor=ref_anchor, CONTEXTS=CONTEXTS,
             SOURCES=SOURCES, REFERENCES=REFERENCES, EVIDENCE_MAP=EVIDENCE_MAP,
-            THEORIES=THEORIES, **context,
+            THEORIES=THEORIES, substantive_page=self.substantive_page,
+            triangulation=lambda items: triangulation(items, self.site.sources),
+            rollup=lambda items: rollup(items, self.site.sources),
+            uses=lambda sid: uses(self.site, sid),
+            theories_relating=lambda sid: theories_relating(self.site, sid), **context,
         )

@@ -33,6 +33,7 @@ from .paths import (
     page_url,
     relative,
     source_path,
+    substantive_path,
     theory_path,
     version_dir,
     version_path,
@@ -269,9 +270,15 @@ class Site:
             add(keys, source_path(source.id), self.source_name(source))
         ctx_keys = [k for c in self.contexts for _, t in iter_markdown(c) for k in cited_keys(t)]
         add(ctx_keys, CONTEXTS, "Overarching contexts")
+        from .middle_range import has_pages, uses  # (it reads this view: imported here)
+
+        own_pages = has_pages(self)
         for st in self.substantive_theories:
-            add(list(st.references) + [k for _, t in iter_markdown(st) for k in cited_keys(t)],
-                CONTEXTS, "Substantive theory")
+            keys = list(st.references) + [k for _, t in iter_markdown(st) for k in cited_keys(t)]
+            add(keys, CONTEXTS, "Substantive theory")
+            if own_pages:  # its page, with the notes of the mechanisms that use it
+                keys += [k for u in uses(self, st.id) for k in cited_keys(u.link.note or "")]
+                add(keys, substantive_path(st.id), st.title)
         for path, (title, keys) in self.extra_citations.items():
             add(keys, path, title)
         return {k: sorted(v.items(), key=lambda kv: kv[1]) for k, v in out.items()}

@@ -25,6 +25,21 @@ MODES = {
     "interview": "interview", "focus-group": "focus group", "observation": "observation",
     "document": "document", "survey": "survey", "workshop": "workshop", "other": "other",
 }
+# Kinds of data, for triangulation (pages/triangulation.py): what a record is, or how its
+# source's data were collected.
+DATA_KINDS = {
+    "interview": "interview", "focus-group": "focus group", "observation": "observation",
+    "meeting": "meeting", "document": "document", "survey": "survey", "workshop": "workshop",
+    "study": "study", "feedback": "feedback", "other": "other",
+}
+APPRAISAL_LEVEL_NAMES = {"high": "high", "moderate": "moderate", "low": "low"}
+# How a mechanism stands to a substantive theory (models.TheoryRelation).
+THEORY_RELATIONS = {
+    "supports": "Supports", "extends": "Extends", "contradicts": "Contradicts",
+    "draws-on": "Draws on",
+}
+MECHANISM_PARTS = {None: "Mechanism", "resource": "Mechanism (resource)",
+                   "reasoning": "Mechanism (reasoning)"}
 RELATIONS = {
     "kept": "Kept", "refined": "Refined", "merged": "Merged", "split": "Split",
     "new": "New", "not-known": "Not known", "dropped": "Dropped",

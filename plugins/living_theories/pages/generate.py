@@ -10,7 +10,6 @@ from typing import Any
 from .. import consultations
 from .. import models as m
 from ..citations.formatting import Citer
-from ..citations.syntax import Cite
 from ..citing import bibtex, citation_cff, dumps, ris, theory_json
 from ..diagrams import cmoc_diagram, lineage_diagram, theory_diagram
 from ..graph import Occurrence
@@ -254,8 +253,7 @@ def site_files(project: Project, options: Options, citer: Citer,
     else:
         keys = list(site.citing_pages)  # format only what is cited: formatting is costly
         citer.prepare(keys)
-        bibliography = list(citer.format([((Cite(k),), False) for k in keys]).references
-                            if keys else ())
+        bibliography = citer.bibliography_list(keys) if keys else []
     # One Site for all: which records are published, and who cites what, is worked out once.
     pages = generate(project, options, extra_citations, bibliography, citer, site)
     if previous is None or changed is None:

@@ -45,7 +45,8 @@ def test_author_date_citations_are_the_sites():
 def test_an_unknown_key_among_known_ones_is_shown_not_dropped():
     # (validate and a strict build report it with file and line; a page must not hide it)
     for style, shown in [("vancouver", "[1; ?nosuchkey]"),
-                         ("harvard-cite-them-right", "(Senge, Hamilton and Kania, 2015; ?nosuchkey)")]:
+                         ("harvard-cite-them-right",
+                          "(Senge, Hamilton and Kania, 2015; ?nosuchkey)")]:
         citer = _citer(style)
         formatted = citer.format([((Cite("senge2015"), Cite("nosuchkey")), False)])
         assert formatted.citations == (shown,)

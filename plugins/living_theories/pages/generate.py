@@ -147,7 +147,8 @@ def generate(project: Project, options: Options | None = None,
         path = pack_path(round_.id)
         pages.append(Page(path, f"{site.source_name(round_)}: consultation pack", r.later(
             "pack.md.j2", path, round=round_, reviewed=site.reviewed(round_), link_of={},
-            theory_diagram=theory_diagram, hash_of=project.lock.hash_of), _where(round_),
+            theory_diagram=theory_diagram, contexts=contexts, hash_of=project.lock.hash_of),
+            _where(round_),
             crumbs=rounds + [Crumb(site.source_name(round_), round_path(round_.id)),
                              Crumb("Consultation pack", None)], section=CONSULTATIONS))
     pages.append(Page(SOURCES, "Sources", r.later("sources.md.j2", SOURCES), in_nav=True,

@@ -139,14 +139,20 @@ def cmoc_diagram(cmoc: m.CMOC) -> Diagram | None:
     return builder.finish() if builder.cmoc(cmoc, None) else None
 
 
+def _name(cmoc: m.CMOC) -> str:
+    return cmoc.title or cmoc.label or cmoc.id
+
+
 def theory_diagram(version: m.Version, link_of: dict[str, str],
-                   contexts: Mapping[str, str] | None = None) -> Diagram:
+                   contexts: Mapping[str, str] | None = None,
+                   name: Callable[[m.CMOC], str] = _name) -> Diagram:
     """The whole theory, as the programme theory figures of the papers draw it: each CMOC in
     a box (its chain C + M-res -> M-rea -> O), the study's themes as boxes around their
     CMOCs, the overarching contexts around those they bear on, and the chains between CMOCs
     ('leads to'). Nodes link to the CMOC pages.
 
-    `contexts` gives the titles of the overarching contexts that may be drawn (public ones).
+    `contexts` gives the titles of the overarching contexts that may be drawn (public ones);
+    `name` names a CMOC as the pages do (never by a placeholder title).
     """
     b = _Builder("TB")  # one row per CMOC, stacked in order
     contexts = contexts or {}
@@ -179,8 +185,7 @@ def theory_diagram(version: m.Version, link_of: dict[str, str],
                 b.lines.append(f"{indent}  direction TB")
                 inner = indent + "  "
             for cmoc in members:
-                b.lines.append(f"{inner}subgraph {group[cmoc.id]}"
-                               f"[{title(cmoc.title or cmoc.label or cmoc.id)}]")
+                b.lines.append(f"{inner}subgraph {group[cmoc.id]}[{title(name(cmoc))}]")
                 b.lines.append(f"{inner}  direction LR")
                 link = link_of.get(cmoc.id)
                 if not b.cmoc(cmoc, link, inner + "  "):  # told in words, or not printed
@@ -210,7 +215,7 @@ EDGES = {"kept": "-->|kept|", "refined": "-->|refined|", "merged": "==>|merged|"
 
 
 def lineage_diagram(versions: list[m.Version], lineage_of: Callable[..., m.Lineage | None],
-                    link_of: dict[str, str]) -> Diagram:
+                    link_of: dict[str, str], name: Callable[[m.CMOC], str] = _name) -> Diagram:
     """Every CMOC of every version, a column per version (CMOCs one below another, so that
     a version of 20 CMOCs is a tall column to scroll, never a strip shrunk to fit), joined by
     their lineage.
@@ -255,8 +260,7 @@ def lineage_diagram(versions: list[m.Version], lineage_of: Callable[..., m.Linea
             prefix = {"dropped": "✕ dropped: ", "incorporated": "incorporated: ",
                       "new": "new: ", "unknown": "? origin not known: ",
                       "faded": "? fate not known: "}.get(css, "")
-            name = cmoc.title or cmoc.label or cmoc.id
-            b.lines.append(f"    {nid}[{label(prefix + name)}]:::{css}")
+            b.lines.append(f"    {nid}[{label(prefix + name(cmoc))}]:::{css}")
             if cmoc.id in link_of:
                 b.links[nid] = link_of[cmoc.id]
         b.lines.append("  end")

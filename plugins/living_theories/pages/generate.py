@@ -74,7 +74,8 @@ def generate(project: Project, options: Options | None = None,
             "version.md.j2", path, theory=theory, version=current, is_index=True,
             em=Deferred(evidence_map, site, [(theory, current)]),
             latest=latest, cite=site.cite(theory, current, path, citer),
-            diagram_of=Deferred(theory_diagram, current, link_of, contexts)), _where(theory),
+            diagram_of=Deferred(theory_diagram, current, link_of, contexts, site.name)),
+            _where(theory),
             crumbs=theories + [Crumb(theory.title, None)], section=THEORIES))
         for version in site.versions(theory):
             path = version_path(theory.id, version.number)
@@ -85,7 +86,7 @@ def generate(project: Project, options: Options | None = None,
                     "version.md.j2", path, theory=frozen, version=version, is_index=False,
                     em=Deferred(evidence_map, site, [(theory, version)]),
                     latest=latest, cite=site.cite(theory, version, path, citer),
-                    diagram_of=Deferred(theory_diagram, version, link_of, contexts)),
+                    diagram_of=Deferred(theory_diagram, version, link_of, contexts, site.name)),
                 _where(version),
                 canonical=version_path(theory.id, latest.number) if superseded else None,
                 # (as released: the trail to a frozen page names the theory as it did)
@@ -98,7 +99,7 @@ def generate(project: Project, options: Options | None = None,
         pages.append(Page(path, f"{theory.title}: history", r.later(
             "history.md.j2", path, theory=theory, versions=versions,
             rounds=site.rounds(theory),
-            lineage=Deferred(lineage_diagram, versions, site.g.lineage, link_of),
+            lineage=Deferred(lineage_diagram, versions, site.g.lineage, link_of, site.name),
             diffs=Deferred(_diffs, site, theory, versions),
             pairs=pairs), crumbs=at_theory + [Crumb("History", None)], section=THEORIES))
         for a, b in pairs:

@@ -50,6 +50,7 @@ from .words import (
     RELATIONS,
     ROLE_SYMBOL,
     SOURCE_KINDS,
+    evidence_kind,
     source_details,
 )
 
@@ -87,7 +88,7 @@ def _environment() -> jinja2.Environment:
     env.tests.update(stated=stated)
     env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES, ELEMENTS=m.ELEMENTS,
                        MODES=MODES,
-                       EVIDENCE_KINDS=EVIDENCE_KINDS,
+                       EVIDENCE_KINDS=EVIDENCE_KINDS, evidence_kind=evidence_kind,
                        SOURCE_KINDS=SOURCE_KINDS, RELATIONS=RELATIONS)
     return env
 

@@ -2,11 +2,13 @@
 at before a release (the folder is printed), and the checks a first look would make: the page
 is drawn (not blank, every diagram drawn), its body never scrolls sideways on a phone (a wide
 diagram or table scrolls in its own box), and no link, heading or diagram shows a record's id
-or text cut with '…'."""
+or text cut with '…'. Set LIVING_THEORIES_SCREENSHOTS=DIR to keep the images in DIR."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -27,7 +29,11 @@ NAMES = """() => [...document.querySelectorAll('article a, article h1, article h
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory, request):
-    folder = tmp_path_factory.mktemp("screenshots")
+    # pytest keeps only its last three temporary folders: LIVING_THEORIES_SCREENSHOTS=DIR
+    # keeps the images where they stay
+    kept = os.environ.get("LIVING_THEORIES_SCREENSHOTS")
+    folder = Path(kept) if kept else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():  # shown even when the test passes
         print(f"\nscreenshots of the bundled site: {folder}")

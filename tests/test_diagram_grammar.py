@@ -123,6 +123,32 @@ def test_theory_view_boxes_chains_and_overarching_contexts():
     assert set(d.links.values()) == {"cmocs/a.md"}
 
 
+def test_themes_are_boxes_around_their_cmocs_inside_the_overarching_contexts():
+    # as the papers' figures draw them: theme by theme, in the themes' order
+    v = version([
+        {"id": "a", "title": "First", "outcomes": ["O1"], "theme": "later",
+         "overarching_contexts": ["covid"]},
+        {"id": "b", "title": "Second", "outcomes": ["O2"], "theme": "sooner",
+         "overarching_contexts": ["covid"]},
+        {"id": "c", "title": "Third", "outcomes": ["O3"]},
+    ], themes=[{"id": "sooner", "title": "Feeling valued"},
+               {"id": "later", "title": "Space to recover"}])
+    d = theory_diagram(v, {}, {"covid": "Post-pandemic legacy"})
+    src = d.source
+    opened = [(k, t.replace("<br>", " "))
+              for k, t in re.findall(r'subgraph (\w+)\["([^"]+)"\]', src)]
+    assert opened == [("oc1", "Overarching contexts: Post-pandemic legacy"),
+                      ("th2", "Theme: Feeling valued"), ("g1", "Second"),
+                      ("th3", "Theme: Space to recover"), ("g2", "First"), ("g3", "Third")]
+    # each theme's box closes around its own CMOC, inside the overarching contexts' box
+    theme = src[src.index("subgraph th2"):src.index("subgraph th3")]
+    assert "subgraph g1" in theme and theme.count("end") == 2
+    assert src.index("subgraph th3") < src.index("subgraph g3") and \
+        src.index("class th3 theme") < src.index("subgraph g3")
+    assert re.findall(r"class (th\d+) theme", src) == ["th2", "th3"]
+    assert "theme" in d.keys and "Theme: a theme of the study" in legend_html(d)
+
+
 def test_a_cmoc_without_printed_text_does_not_repeat_its_title():
     v = version([{"id": "a", "title": "Being: initial CMOC (a) of two"}])
     nodes, _ = parse(theory_diagram(v, {}).source)

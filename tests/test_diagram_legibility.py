@@ -1,7 +1,9 @@
 """Diagrams in a real browser, on a desktop (1280 px) and a phone (390 px): node text never
 below 12 CSS px (diagrams scroll or turn top-down, never shrink), nothing cut with '…', a
 legend beside each, redrawn in dark colours when the palette is switched, readable names for
-screen readers, and a lineage of 20 CMOCs per version still legible."""
+screen readers, and a lineage of 20 CMOCs per version still legible. Every kind of diagram:
+a CMOC, the whole theory (themes and overarching contexts around CMOCs, chains), the
+lineage, and the consultation pack."""
 
 from __future__ import annotations
 
@@ -66,6 +68,64 @@ def test_node_text_is_never_shrunk_below_12px_nor_cut(browser, serve, bundled_si
         legends = page.locator(".lt-diagram + .lt-legend, .lt-diagram + .lt-diagram-links + "
                                ".lt-legend")
         assert legends.count() == len(diagrams), path
+        # a wide diagram scrolls in its own box: the page itself never scrolls sideways
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= width, path
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def kinds_site(tmp_path_factory) -> Path:
+    """A study with themes and an overarching context, whose draft version 2 is reviewed in
+    a consultation round: every kind of diagram (published in a review build)."""
+    root = tmp_path_factory.mktemp("kinds")
+    project = root / "project"
+    shutil.copytree(PROJECTS / "thematic", project)
+    with (project / "theories/project.yaml").open("a", encoding="utf-8") as f:
+        f.write("overarching_contexts:\n  - id: staffing\n    title: Chronic understaffing "
+                "after the pandemic, felt on every ward\n")
+
+    def cmoc(cid: str, theme: str, extra: str = "") -> str:
+        return (f"  - id: {cid}\n    title: {cid.replace('-', ' ').capitalize()}\n"
+                f"    theme: {theme}\n    overarching_contexts: [staffing]\n"
+                f"    contexts: [Wards where staff rarely see senior leaders in person]\n"
+                f"    mechanism_resources: [Leaders visit the hub and talk with staff]\n"
+                f"    mechanism_reasonings: [Staff feel that the organisation notices them]\n"
+                f"    outcomes: [Staff report feeling valued and stay in post]\n{extra}")
+
+    (project / "theories/wellbeing/v2.yaml").write_text(
+        "stage: refined\nthemes:\n  - id: feeling-valued\n    title: Feeling valued\n"
+        "  - id: space-to-recover\n    title: Space to recover\ncmocs:\n"
+        + cmoc("hub-recognition", "feeling-valued", "    leads_to: [hub-retention]\n")
+        + cmoc("hub-retention", "feeling-valued") + cmoc("hub-quiet-room", "space-to-recover"),
+        encoding="utf-8")
+    (project / "evidence/round.yaml").write_text(
+        "sources:\n  - id: round-1\n    kind: consultation\n    title: Consultation round 1\n"
+        "    date: 2025-09\n    groups: [ward staff]\n    reviewed:\n"
+        "      - {theory: wellbeing, version: 2}\n", encoding="utf-8")
+    run = build_site(project, root / "site", env={"LIVING_THEORIES_REVIEW": "1"})
+    assert run.returncode == 0, run.stderr
+    return root / "site"
+
+
+KINDS = {"theories/wellbeing/": "whole theory", "cmocs/hub-recognition/": "CMOC",
+         "theories/wellbeing/history/": "lineage", "consultations/round-1/pack/": "pack"}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_kind_of_diagram_stays_legible(browser, serve, kinds_site, width):
+    base = serve(kinds_site)
+    for path, kind in KINDS.items():
+        page, errors = open_page(browser, base + path, width)
+        diagrams = page.evaluate(MEASURE)
+        assert diagrams and errors == [], (kind, errors)
+        for d in diagrams:
+            assert d["smallest"] >= 12, (kind, width, d["smallest"], d["scale"])
+            assert "…" not in d["text"], kind
+        assert page.evaluate(OVERLAPS) == [], kind
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= width, kind
+        if kind in ("whole theory", "pack"):  # the themes around their CMOCs, in the context
+            assert page.locator(".lt-diagram g.cluster.theme").count() == 2, kind
+            assert "Overarching contexts: Chronic" in diagrams[0]["text"], kind
         page.close()
 
 

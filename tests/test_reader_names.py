@@ -5,6 +5,7 @@ refined and a final version, released as an author would (`living-theories relea
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -120,9 +121,14 @@ def test_changes_lineage_and_drops_name_cmocs_and_cite_evidence_as_the_study_doe
     assert "one CMOC remained; Initial CMOC (b) was dropped." in text
     v1 = article(site / "theories/engaging/v1/index.html")
     assert 'see <a href="../../../cmocs/eng-voice/">Having a voice</a> for what followed' in v1
-    history = seen(article(site / "theories/engaging/history/index.html"))
+    history_page = article(site / "theories/engaging/history/index.html")
+    history = seen(history_page)
     # a predecessor under the name it had: CMOC 1 in version 2, retitled in version 3
     assert "Having a voice: refined (in version 2: CMOC 1)" in history
+    # the lineage diagram names them as the pages do, never by a placeholder title
+    lineage = html.unescape(re.search(r'<pre class="lt-mermaid[^>]*>(.*?)</pre>',
+                                      history_page, re.S).group(1))
+    assert "Initial CMOC #40;a#41;" in lineage and "not printed in the paper" not in lineage
 
 
 def test_a_source_page_tells_its_records_apart(site):

@@ -147,8 +147,9 @@ def test_an_incorporated_mechanism_is_shown_plainly(review_site, cli):
              for nid, text in re.findall(r'(n\d+)\["([^"]+)"\]', lineage)}
     edges = [(names[a], names[b]) for a, b in
              re.findall(r"(n\d+) -\.->\|incorporated into\| (n\d+)", lineage)]
-    assert edges == [("incorporated: Protected time", "Having a voice"),
-                     ("incorporated: Protected time", "new: Feedback on ideas")]
+    # (named as the pages name them: the study's label, then the title)
+    assert edges == [("incorporated: M2: Protected time", "M1: Having a voice"),
+                     ("incorporated: M2: Protected time", "new: M3: Feedback on ideas")]
 
 
 def test_cli_diff_names_what_a_cmoc_was_incorporated_into(cli):

@@ -36,6 +36,9 @@ def test_version_page_groups_cmocs_by_theme(thematic_site):
     assert headings == [("3", "Feeling valued"), ("4", "Recognition"), ("4", "Staying in post"),
                         ("3", "Space to recover"), ("4", "A quiet room")]
     assert "How a hub tells staff that the organisation cares." in words(page)
+    # one record is one extract (not "1 interview extracts")
+    assert "1 evidence record bears on the CMOCs of this version (1 interview extract)" \
+        in words(page)
 
 
 def test_a_narrative_only_cmoc_shows_no_empty_elements(thematic_site):

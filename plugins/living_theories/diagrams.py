@@ -20,6 +20,7 @@ script attaches them to nodes by id from the `links` map.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import textwrap
 from collections.abc import Callable, Mapping
@@ -138,46 +139,69 @@ def cmoc_diagram(cmoc: m.CMOC) -> Diagram | None:
     return builder.finish() if builder.cmoc(cmoc, None) else None
 
 
-def theory_diagram(version: m.Version, link_of: dict[str, str],
-                   contexts: Mapping[str, str] | None = None) -> Diagram:
-    """The whole theory, as the programme theory figures of the papers draw it: each CMOC in
-    a box (its chain C + M-res -> M-rea -> O), the overarching contexts around the CMOCs they
-    bear on, and the chains between CMOCs ('leads to'). Nodes link to the CMOC pages.
+def _name(cmoc: m.CMOC) -> str:
+    return cmoc.title or cmoc.label or cmoc.id
 
-    `contexts` gives the titles of the overarching contexts that may be drawn (public ones).
+
+def theory_diagram(version: m.Version, link_of: dict[str, str],
+                   contexts: Mapping[str, str] | None = None,
+                   name: Callable[[m.CMOC], str] = _name) -> Diagram:
+    """The whole theory, as the programme theory figures of the papers draw it: each CMOC in
+    a box (its chain C + M-res -> M-rea -> O), the study's themes as boxes around their
+    CMOCs, the overarching contexts around those they bear on, and the chains between CMOCs
+    ('leads to'). Nodes link to the CMOC pages.
+
+    `contexts` gives the titles of the overarching contexts that may be drawn (public ones);
+    `name` names a CMOC as the pages do (never by a placeholder title).
     """
     b = _Builder("TB")  # one row per CMOC, stacked in order
     contexts = contexts or {}
-    group = {cmoc.id: f"g{i}" for i, cmoc in enumerate(version.cmocs, start=1)}
+    themes = {t.id: t for t in version.themes}
+    drawn = [c for _, cmocs in version.by_theme() for c in cmocs]  # theme by theme
+    group = {cmoc.id: f"g{i}" for i, cmoc in enumerate(drawn, start=1)}
     # CMOCs under the same overarching contexts share one surrounding box, in CMOC order.
     bands: dict[tuple[str, ...], list[m.CMOC]] = {}
-    for cmoc in version.cmocs:
+    for cmoc in drawn:
         bands.setdefault(tuple(c for c in cmoc.overarching_contexts if c in contexts),
                          []).append(cmoc)
-    for k, (around, cmocs) in enumerate(bands.items(), start=1):
+    boxes = 0
+    for around, cmocs in bands.items():
         indent = "  "
         if around:
             b.key("overarching")
+            boxes += 1
             heading = "Overarching contexts: " + "; ".join(contexts[c] for c in around)
-            b.lines.append(f"  subgraph oc{k}[{title(heading)}]")
+            b.lines.append(f"  subgraph oc{boxes}[{title(heading)}]")
             b.lines.append("    direction TB")
             indent = "    "
-        for cmoc in cmocs:
-            b.lines.append(f"{indent}subgraph {group[cmoc.id]}"
-                           f"[{title(cmoc.title or cmoc.label or cmoc.id)}]")
-            b.lines.append(f"{indent}  direction LR")
-            link = link_of.get(cmoc.id)
-            if not b.cmoc(cmoc, link, indent + "  "):  # told in words, or not printed
-                b.key("narrative")
-                text = cmoc.narrative or ("The source does not print this CMOC's text"
-                                          if cmoc.title or cmoc.label else cmoc.id)
-                b.node("ctx", text, "narrative", link, indent + "  ")
-            b.lines.append(f"{indent}end")
+        for theme_id, members in itertools.groupby(
+                cmocs, key=lambda c: c.theme if c.theme in themes else None):
+            inner = indent
+            if theme_id:
+                b.key("theme")
+                boxes += 1
+                b.lines.append(f"{indent}subgraph th{boxes}"
+                               f"[{title('Theme: ' + themes[theme_id].title)}]")
+                b.lines.append(f"{indent}  direction TB")
+                inner = indent + "  "
+            for cmoc in members:
+                b.lines.append(f"{inner}subgraph {group[cmoc.id]}[{title(name(cmoc))}]")
+                b.lines.append(f"{inner}  direction LR")
+                link = link_of.get(cmoc.id)
+                if not b.cmoc(cmoc, link, inner + "  "):  # told in words, or not printed
+                    b.key("narrative")
+                    text = cmoc.narrative or ("The source does not print this CMOC's text"
+                                              if cmoc.title or cmoc.label else cmoc.id)
+                    b.node("ctx", text, "narrative", link, inner + "  ")
+                b.lines.append(f"{inner}end")
+            if theme_id:
+                b.lines.append(f"{indent}end")
+                b.lines.append(f"{indent}class th{boxes} theme")
         if around:
             b.lines.append("  end")
-    if len(version.cmocs) > 1:  # invisible links keep the boxes stacked in order
-        b.lines.append("  " + " ~~~ ".join(group[c.id] for c in version.cmocs))
-    for cmoc in version.cmocs:  # chains: this CMOC's outcome feeds the next one
+    if len(drawn) > 1:  # invisible links keep the boxes stacked in order
+        b.lines.append("  " + " ~~~ ".join(group[c.id] for c in drawn))
+    for cmoc in drawn:  # chains: this CMOC's outcome feeds the next one
         for target in cmoc.leads_to:
             if target in group:
                 b.key("chain")
@@ -191,7 +215,7 @@ EDGES = {"kept": "-->|kept|", "refined": "-->|refined|", "merged": "==>|merged|"
 
 
 def lineage_diagram(versions: list[m.Version], lineage_of: Callable[..., m.Lineage | None],
-                    link_of: dict[str, str]) -> Diagram:
+                    link_of: dict[str, str], name: Callable[[m.CMOC], str] = _name) -> Diagram:
     """Every CMOC of every version, a column per version (CMOCs one below another, so that
     a version of 20 CMOCs is a tall column to scroll, never a strip shrunk to fit), joined by
     their lineage.
@@ -236,8 +260,7 @@ def lineage_diagram(versions: list[m.Version], lineage_of: Callable[..., m.Linea
             prefix = {"dropped": "✕ dropped: ", "incorporated": "incorporated: ",
                       "new": "new: ", "unknown": "? origin not known: ",
                       "faded": "? fate not known: "}.get(css, "")
-            name = cmoc.title or cmoc.label or cmoc.id
-            b.lines.append(f"    {nid}[{label(prefix + name)}]:::{css}")
+            b.lines.append(f"    {nid}[{label(prefix + name(cmoc))}]:::{css}")
             if cmoc.id in link_of:
                 b.links[nid] = link_of[cmoc.id]
         b.lines.append("  end")
@@ -303,6 +326,7 @@ LEGEND: dict[str, tuple[str, str, str]] = {
                   "source does not print it"),
     "chain": ("arrow", "edge", "leads to: this CMOC's outcome feeds the next CMOC"),
     "overarching": ("box", "cluster", "Overarching contexts around the CMOCs they bear on"),
+    "theme": ("box", "theme", "Theme: a theme of the study, around its CMOCs"),
     "lineage": ("box", "cluster", "A column per version; arrows from each CMOC's "
                 "predecessor"),
     "cmoc": ("rect", "cmoc", "A CMOC"),

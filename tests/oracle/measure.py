@@ -89,7 +89,8 @@ def citation_differences(bib: str, style: str, site: bool = False
     part = data["site"] if site else data
     c.prepare(part["keys"] if site else list(c.bibliography.entries))
     groups = part["citations"]
-    ours = c.format([cites(g) for g in groups]).citations
+    # The site's keys as citeproc-js's registry held them: a page numbering them in that order.
+    ours = c.format([cites(g) for g in groups], tuple(part["keys"]) if site else ()).citations
     differ = [(json.dumps(g["cites"]) + " " + g["mode"], mine, g["html"])
               for g, mine in zip(groups, ours, strict=True)
               if not same_citation(mine, g["html"], g, c.numeric)]

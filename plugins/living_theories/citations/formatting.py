@@ -146,14 +146,22 @@ def _citeproc_version() -> str:
     return f"{version('citeproc-py')} {code.hexdigest()[:12]}"
 
 
-def _group_json(group: tuple[tuple[Cite, ...], bool]) -> list:
-    cites, in_text = group
-    return [[[c.key, c.prefix, c.locator, c.suppress_author] for c in cites], in_text]
+# A formatted group is kept by (cites, in_text, page): `page` is the keys of the page it is
+# on, in order of first citation, for a numbered style (its numbers are the page's), else ().
+GroupKey = tuple[tuple[Cite, ...], bool, tuple[str, ...]]
 
 
-def _group_key(data: list) -> tuple[tuple[Cite, ...], bool]:
-    cites, in_text = data
-    return tuple(Cite(*c) for c in cites), bool(in_text)
+def _group_json(group: GroupKey) -> list:
+    cites, in_text, page = group
+    return [[[c.key, c.prefix, c.locator, c.suppress_author] for c in cites], in_text,
+            list(page)]
+
+
+def _group_key(data: list) -> GroupKey:
+    cites, in_text, page = data
+    if not all(isinstance(k, str) for k in page):
+        raise TypeError("not a list of keys")
+    return tuple(Cite(*c) for c in cites), bool(in_text), tuple(page)
 
 
 def parse_locator(text: str) -> tuple[str, str] | None:
@@ -166,6 +174,10 @@ def parse_locator(text: str) -> tuple[str, str] | None:
     if re.match(r"^\d[\d\-–, ]*$", text):
         return "page", text
     return None
+
+
+# The number a numbered style prints before a reference list entry: "1. ", "[1] ".
+_NUMBER = re.compile(r"^(\[?)\d+([.\]])\s*")
 
 
 @dataclass(frozen=True)
@@ -201,7 +213,8 @@ class Citer:
         self._global: CitationStylesBibliography | None = None
         self._entries: dict[str, str] = {}
         self._order: dict[str, int] = {}
-        self._group_cache: dict[tuple, str] = {}
+        self._group_cache: dict[GroupKey, str] = {}
+        self._page_orders: dict[tuple[str, ...], tuple[str, ...]] = {}  # reference list order
         self._item_cache: dict[str, str] = {}
 
     @property
@@ -226,18 +239,51 @@ class Citer:
         terms = fixes.quote_terms(self.style.root)
         return lambda text: fixes.tidy(str(fixes.requote(text, terms, inside=False)))
 
-    def format(self, groups: list[tuple[tuple[Cite, ...], bool]]) -> Formatted:
+    def format(self, groups: list[tuple[tuple[Cite, ...], bool]],
+               registered: tuple[str, ...] = ()) -> Formatted:
         """Format citation groups ((cites, in_text), ...) of one page, and its reference list.
 
-        Unknown keys are shown as `?key` (validation reports them with file and line).
+        A numbered style numbers each page from 1, in order of first citation (as a paper
+        does); `registered` are keys counted as cited before the page's first citation (as
+        citeproc-js's registry would hold them). Unknown keys are shown as `?key`
+        (validation reports them with file and line).
         """
-        cache_key = tuple(groups)
+        cache_key = (tuple(groups), registered)
         found = self._cache.get(cache_key)
         if found is None:
             start = time.perf_counter()
-            found = self._cache[cache_key] = self._format(groups)
+            found = self._cache[cache_key] = self._format(groups, registered)
             self.seconds += time.perf_counter() - start
         return found
+
+    def bibliography_list(self, keys: list[str]) -> list[tuple[str, str]]:
+        """The site's reference list of these keys: (key, HTML) in the style's order. A
+        numbered style's numbers belong to each page's own list, so the site's list is
+        unnumbered and alphabetical (as a bibliography is)."""
+        references = list(self.format([((Cite(k),), False) for k in keys]).references)
+        if not self.numeric:
+            return references
+        def by_author(key: str) -> tuple[str, ...]:
+            ref = self.bibliography[key]
+            names = ref.names("author") or ref.names("editor")
+            first = [n.family for n in names] or [ref.field("title") or key]
+            return (*(n.casefold() for n in first), ref.field("year") or "")
+
+        return sorted(((key, self.entry(key)) for key, _ in references),
+                      key=lambda kv: by_author(kv[0]))
+
+    def entry(self, key: str) -> str:
+        """A cited key's reference list entry without a numbered style's number (a full
+        reference shown on its own)."""
+        if key not in self._order:
+            self.prepare([*self._keys, key])
+        return _NUMBER.sub("", self._entries[key], count=1) if self.numeric \
+            else self._entries[key]
+
+    def _numbered(self, key: str, number: int) -> str:
+        """A numbered style's entry with this page's number instead of the site's."""
+        return _NUMBER.sub(lambda mt: f"{mt.group(1)}{number}{mt.group(2)} ",
+                           self._entries[key], count=1)
 
     def prepare(self, keys: list[str]) -> None:
         """Register every key the site cites, in order of first citation, in one bibliography:
@@ -250,6 +296,7 @@ class Citer:
         self._global = None
         self._cache.clear()
         self._group_cache.clear()
+        self._page_orders.clear()
         if self._load_cache():
             return
         by_id = {k.lower(): k for k in keys}
@@ -290,6 +337,9 @@ class Citer:
             data = json.loads(self._cache_file.read_text(encoding="utf-8"))
             entries = dict(data["entries"])
             groups = {_group_key(g): text for g, text in data["groups"]}
+            pages = {tuple(page): tuple(order) for page, order in data.get("pages", ())}
+            if not all(isinstance(k, str) for kv in pages.items() for ks in kv for k in ks):
+                raise TypeError("not lists of keys")
             items = dict(data.get("items", ()))
             texts = [*entries, *entries.values(), *groups.values(), *items, *items.values()]
             if not all(isinstance(t, str) for t in texts) or set(entries) != set(self._keys):
@@ -299,6 +349,7 @@ class Citer:
         self._entries = entries
         self._order = {key: i for i, key in enumerate(self._entries)}
         self._group_cache = groups
+        self._page_orders = pages
         self._item_cache.update(items)
         return True
 
@@ -315,6 +366,7 @@ class Citer:
             return
         data = {"entries": list(self._entries.items()),
                 "groups": [[_group_json(k), v] for k, v in self._group_cache.items()],
+                "pages": [[list(k), list(v)] for k, v in self._page_orders.items()],
                 "items": list(self._item_cache.items())}
         try:
             self._cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -326,23 +378,52 @@ class Citer:
         except OSError:
             pass  # a read-only checkout: just no cache
 
-    def _format(self, groups: list[tuple[tuple[Cite, ...], bool]]) -> Formatted:
-        wanted = [c.key for cites, _ in groups for c in cites if c.key in self.bibliography]
+    def _format(self, groups: list[tuple[tuple[Cite, ...], bool]],
+                registered: tuple[str, ...]) -> Formatted:
+        cited = [*registered, *(c.key for cites, _ in groups for c in cites)]
+        wanted = [k for k in dict.fromkeys(cited) if k in self.bibliography]
         if any(k not in self._order for k in wanted):
             self.prepare(self._keys + wanted)  # a key nobody prepared for: add it
+        # A numbered style numbers the page's own references; an author-date style's
+        # citations are the site's (the same "2020a" on every page).
+        page = tuple(wanted) if self.numeric else ()
+        bib: CitationStylesBibliography | None = None
         texts = []
         for cites, in_text in groups:
-            key = (cites, in_text)
+            key = (cites, in_text, page)
             if key not in self._group_cache:
                 from citeproc import Citation as CslCitation
 
                 items = [self._citation_item(c) for c in cites if c.key in self.bibliography]
                 csl = CslCitation(items) if items else None
-                bib = self._global_bibliography()
+                if bib is None:
+                    bib = self._page_bibliography(page) if page else self._global_bibliography()
                 self._group_cache[key] = self._render(cites, in_text, csl, bib)
             texts.append(self._group_cache[key])
-        keys = sorted(set(wanted), key=self._order.__getitem__)
-        return Formatted(tuple(texts), tuple((k, self._entries[k]) for k in keys))
+        if not page:
+            keys = sorted(wanted, key=self._order.__getitem__)
+            return Formatted(tuple(texts), tuple((k, self._entries[k]) for k in keys))
+        if page not in self._page_orders:
+            by_id = {k.lower(): k for k in page}
+            bib = bib or self._page_bibliography(page)
+            self._page_orders[page] = tuple(by_id[item.key] for item in bib.items)
+        return Formatted(tuple(texts), tuple((k, self._numbered(k, n)) for n, k in
+                                             enumerate(self._page_orders[page], 1)))
+
+    def _page_bibliography(self, keys: tuple[str, ...]) -> CitationStylesBibliography:
+        """citeproc-py's bibliography of one page's keys, registered in order of first
+        citation and sorted as the style sorts: its numbers are the page's. (Its entries
+        are not formatted again: the site's are renumbered, see `_numbered`.)"""
+        from citeproc import Citation as CslCitation
+        from citeproc import CitationItem, CitationStylesBibliography, formatter
+        from citeproc.source.json import CiteProcJSON
+
+        bib = CitationStylesBibliography(
+            self.style, CiteProcJSON([self.item(k) for k in keys]), formatter.html)
+        for key in keys:
+            bib.register(CslCitation([CitationItem(key.lower())]))
+        bib.sort()
+        return bib
 
     def format_item(self, item: dict[str, Any]) -> str:
         """One reference list entry for a CSL-JSON item outside the bibliography (a theory
@@ -420,6 +501,9 @@ class Citer:
         if extra:
             text = re.sub(r"([)\]]?)$", lambda mt: ", " + html.escape("; ".join(extra))
                           + mt.group(1), text, count=1)
+        if unknown:  # never silently left out (validation reports it with file and line)
+            text = re.sub(r"([)\]]?)$", lambda mt: "; " + "; ".join(
+                f"?{html.escape(c.key)}" for c in unknown) + mt.group(1), text, count=1)
         return text
 
     def _authors(self, cite: Cite) -> str:

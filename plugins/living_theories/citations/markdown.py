@@ -69,11 +69,14 @@ class _Resolve(Treeprocessor):
         groups = [self.state.groups[n] for n in order]
         formatted = self.ext.citer.format(groups)
         bib_url = self.ext.bibliography_link()
+        # A numbered style's [1] is the page's own reference 1: it leads to the page's list.
+        here = "#page-" if self.ext.citer.numeric and self.ext.page_references else None
         for i, el in enumerate(spans):
             cites, _ = groups[i]
             keys = [c.key for c in cites]
             known = [k for k in keys if k in self.ext.citer.bibliography]
-            target = f"{bib_url}#{anchor(known[0])}" if known else "#"
+            target = (here + anchor(known[0]) if here else f"{bib_url}#{anchor(known[0])}") \
+                if known else "#"
             link = etree.SubElement(el, "a", {"href": target, "title": "; ".join(keys)})
             link.text = self.md.htmlStash.store(formatted.citations[i])
         if self.ext.page_references and formatted.references:
@@ -158,7 +161,9 @@ def render_static(text: str, citer: Citer, bibliography_url: str | None,
     for citation, rendered in zip(citations, formatted.citations, strict=True):
         keys = [c.key for c in citation.cites]
         known = [k for k in keys if k in citer.bibliography]
-        href = f"{bibliography_url or ''}#{anchor(known[0])}" if known else "#"
+        here = citer.numeric and page_references
+        href = ((f"#page-{anchor(known[0])}" if here else
+                 f"{bibliography_url or ''}#{anchor(known[0])}") if known else "#")
         out += [text[last:citation.start],
                 f'<span class="{CLASS}"><a href="{html.escape(href)}" '
                 f'title="{html.escape("; ".join(keys))}">{_markdown_safe(rendered)}</a></span>']

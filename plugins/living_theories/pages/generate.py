@@ -10,7 +10,6 @@ from typing import Any
 from .. import consultations
 from .. import models as m
 from ..citations.formatting import Citer
-from ..citations.syntax import Cite
 from ..citing import bibtex, citation_cff, dumps, ris, theory_json
 from ..diagrams import cmoc_diagram, lineage_diagram, theory_diagram
 from ..graph import Occurrence
@@ -80,7 +79,8 @@ def generate(project: Project, options: Options | None = None,
             "version.md.j2", path, theory=theory, version=current, is_index=True,
             em=Deferred(evidence_map, site, [(theory, current)]),
             latest=latest, cite=site.cite(theory, current, path, citer),
-            diagram_of=Deferred(theory_diagram, current, link_of, contexts)), _where(theory),
+            diagram_of=Deferred(theory_diagram, current, link_of, contexts, site.name)),
+            _where(theory),
             crumbs=theories + [Crumb(theory.title, None)], section=THEORIES,
             head=functools.partial(version_head, site, theory, current)))
         for version in site.versions(theory):
@@ -92,7 +92,7 @@ def generate(project: Project, options: Options | None = None,
                     "version.md.j2", path, theory=frozen, version=version, is_index=False,
                     em=Deferred(evidence_map, site, [(theory, version)]),
                     latest=latest, cite=site.cite(theory, version, path, citer),
-                    diagram_of=Deferred(theory_diagram, version, link_of, contexts)),
+                    diagram_of=Deferred(theory_diagram, version, link_of, contexts, site.name)),
                 _where(version),
                 canonical=version_path(theory.id, latest.number) if superseded else None,
                 # (as released: the trail to a frozen page names the theory as it did)
@@ -105,7 +105,7 @@ def generate(project: Project, options: Options | None = None,
         pages.append(Page(path, f"{theory.title}: history", r.later(
             "history.md.j2", path, theory=theory, versions=versions,
             rounds=site.rounds(theory),
-            lineage=Deferred(lineage_diagram, versions, site.g.lineage, link_of),
+            lineage=Deferred(lineage_diagram, versions, site.g.lineage, link_of, site.name),
             diffs=Deferred(_diffs, site, theory, versions),
             pairs=pairs), crumbs=at_theory + [Crumb("History", None)], section=THEORIES))
         path = rameses_path(theory.id)
@@ -167,7 +167,8 @@ def generate(project: Project, options: Options | None = None,
         path = pack_path(round_.id)
         pages.append(Page(path, f"{site.source_name(round_)}: consultation pack", r.later(
             "pack.md.j2", path, round=round_, reviewed=site.reviewed(round_), link_of={},
-            theory_diagram=theory_diagram, hash_of=project.lock.hash_of), _where(round_),
+            theory_diagram=theory_diagram, contexts=contexts, hash_of=project.lock.hash_of),
+            _where(round_),
             crumbs=rounds + [Crumb(site.source_name(round_), round_path(round_.id)),
                              Crumb("Consultation pack", None)], section=CONSULTATIONS))
     pages.append(Page(SOURCES, "Sources", r.later("sources.md.j2", SOURCES), in_nav=True,
@@ -282,8 +283,7 @@ def site_files(project: Project, options: Options, citer: Citer,
     else:
         keys = list(site.citing_pages)  # format only what is cited: formatting is costly
         citer.prepare(keys)
-        bibliography = list(citer.format([((Cite(k),), False) for k in keys]).references
-                            if keys else ())
+        bibliography = citer.bibliography_list(keys) if keys else []
     # One Site for all: which records are published, and who cites what, is worked out once.
     pages = generate(project, options, extra_citations, bibliography, citer, site)
     if previous is None or changed is None:

@@ -59,6 +59,7 @@ from .words import (
     ROLE_SYMBOL,
     SOURCE_KINDS,
     THEORY_RELATIONS,
+    evidence_kind,
     source_details,
 )
 
@@ -97,7 +98,7 @@ def _environment() -> jinja2.Environment:
     env.tests.update(stated=stated)
     env.globals.update(ROLE_SYMBOL=ROLE_SYMBOL, ASPECT_NAMES=ASPECT_NAMES, ELEMENTS=m.ELEMENTS,
                        MODES=MODES,
-                       EVIDENCE_KINDS=EVIDENCE_KINDS,
+                       EVIDENCE_KINDS=EVIDENCE_KINDS, evidence_kind=evidence_kind,
                        SOURCE_KINDS=SOURCE_KINDS, RELATIONS=RELATIONS,
                        # the reasoning behind changes, and confidence (pages/refinement.py)
                        inference_meaning=m.inference_meaning, confidence_rank=confidence_rank,

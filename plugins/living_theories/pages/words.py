@@ -16,6 +16,19 @@ EVIDENCE_KINDS = {
     "document": "document extracts", "study": "published studies",
     "feedback": "stakeholder feedback", "other": "other",
 }
+# One record of a kind ("1 published study", not "1 published studies").
+EVIDENCE_KIND_ONE = {
+    "interview": "interview extract", "meeting": "meeting extract",
+    "document": "document extract", "study": "published study",
+    "feedback": "stakeholder feedback", "other": "other",
+}
+
+
+def evidence_kind(kind: str, n: int) -> str:
+    """What `n` evidence records of a kind are called: '1 published study', '2 ... studies'."""
+    return (EVIDENCE_KIND_ONE if n == 1 else EVIDENCE_KINDS).get(kind, kind)
+
+
 SOURCE_KINDS = {
     "participant": "Participants", "meeting": "Meetings", "document": "Documents",
     "study": "Included studies", "consultation": "Consultation rounds",

@@ -104,17 +104,32 @@ def test_an_edit_of_the_same_size_and_time_is_seen(project):
     assert "every wEEk" in str(loading._PARSED[str(path)][1])
 
 
-def test_a_file_modified_just_now_is_not_trusted(project, monkeypatch):
+def test_a_file_modified_just_now_is_checked_by_its_content(project, monkeypatch):
     run(project)
     path = project / EV
-    path.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")  # mtime: now
-    run(project)  # parsed and kept, but too recent to be trusted by the next run
-    parsed: list[Path] = []
-    real = loading._parse_yaml
-    monkeypatch.setattr(loading, "_parse_yaml",
-                        lambda p, problems: parsed.append(p) or real(p, problems))
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")  # mtime: now
+    run(project)  # kept, but its time stamp too recent to be trusted by the next run
+    kept = loading.stamp(path)
+    path.write_text(text.replace("every week", "every wEEk"), encoding="utf-8")
+    # An edit within the same tick of the clock: the same size and time stamp as the kept one.
+    same = {str(path): kept}
+    for module in (loading, cache_module):
+        real_stamp = module.stamp
+        monkeypatch.setattr(module, "stamp",
+                            lambda p, real=real_stamp: same.get(str(p)) or real(p))
     run(project)
-    assert parsed == [path]
+    assert "every wEEk" in str(loading._PARSED[str(path)][1])
+
+
+def test_a_fresh_checkout_is_recognised_by_content(project, no_parsing):
+    """Every file's times are new (a clone, or a publishing workflow that keeps the cache
+    between runs), their content is not: nothing is parsed again."""
+    first = run(project)
+    backdate(project, seconds=300)
+    no_parsing()
+    assert run(project) == first
+    run(project)  # (and their new times are kept: the content is not read again)
 
 
 @pytest.mark.parametrize("damage", [

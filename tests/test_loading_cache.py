@@ -377,3 +377,17 @@ def test_no_workers_while_another_thread_runs(project, monkeypatch):
         stop.set()
         other.join()
     assert ahead.hits == 0 and "v2.yaml" in here
+
+
+def test_the_new_sites_publishing_workflow_keeps_the_cache():
+    """The workflow `living-theories new` writes restores the last run's cache before it
+    validates and builds (the first, cold build is what every push would run otherwise)."""
+    from living_theories.scaffold import TEMPLATE
+
+    workflow = yaml.safe_load((TEMPLATE / "dot-github/workflows/publish.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    kept = [n for n, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache@")
+            and s["with"]["path"] == CACHE.as_posix()]
+    validate = next(n for n, s in enumerate(steps) if s.get("run") == "living-theories validate")
+    assert kept and kept[0] < validate
+    assert steps[kept[0]]["with"]["restore-keys"]  # (the latest cache, whatever its commit)

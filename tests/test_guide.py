@@ -6,8 +6,8 @@ from this checkout (offered to pip with PIP_FIND_LINKS), with its dependencies f
 package index; the developer's editable install cannot satisfy it.
 
 Fenced `bash` blocks are run; a block preceded by `<!-- file: PATH -->` is written to PATH
-first, so the guide's YAML examples are checked too. `mkdocs serve` is started, answered and
-stopped.
+first, so the guide's YAML examples are checked too. `living-theories serve` (or `mkdocs serve`)
+is started, answered and stopped.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SERVE_CHECK = r'''
 serve_check() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0));
 print(s.getsockname()[1])')
-  mkdocs serve -a "127.0.0.1:$port" > serve.log 2>&1 &
+  "$1" serve -a "127.0.0.1:$port" > serve.log 2>&1 &
   pid=$!
   if ! python3 - "$port" <<'PY'
 import sys, time, urllib.request
@@ -75,8 +75,8 @@ def script() -> str:
             else:
                 for command in content.splitlines():
                     command = command.split("  #")[0].rstrip()
-                    if command.startswith("mkdocs serve"):
-                        command = "serve_check"
+                    if command.startswith(("mkdocs serve", "living-theories serve")):
+                        command = "serve_check " + command.split()[0]
                     if command:
                         lines += [f"echo '$ {command}'", command]
     return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import build_site
 from living_theories import ahead, loading
 from living_theories import cache as cache_module
 from living_theories.cache import ParseCache
@@ -391,3 +392,10 @@ def test_the_new_sites_publishing_workflow_keeps_the_cache():
     validate = next(n for n, s in enumerate(steps) if s.get("run") == "living-theories validate")
     assert kept and kept[0] < validate
     assert steps[kept[0]]["with"]["restore-keys"]  # (the latest cache, whatever its commit)
+
+
+def test_a_build_keeps_its_compiled_templates_in_the_projects_cache(project, tmp_path):
+    """(so that a publishing workflow keeping the cache keeps them too)"""
+    run = build_site(project, tmp_path / "site")
+    assert run.returncode == 0, run.stderr
+    assert list((project / CACHE / "templates").glob("__jinja2_*.cache"))

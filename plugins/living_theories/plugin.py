@@ -40,9 +40,17 @@ from .citations.markdown import CitationsExtension
 from .citations.syntax import find_citations
 from .export import ASSET_DIR, ASSETS, NEEDED_EXTENSIONS, nav_paths
 from .links import LinkPolicyExtension
-from .pages import REFERENCES, Generated, Options, page_title, page_url, site_files
+from .pages import (
+    REFERENCES,
+    Generated,
+    Options,
+    keep_compiled_templates,
+    page_title,
+    page_url,
+    site_files,
+)
 from .pages import Page as GeneratedPage
-from .project import BIBLIOGRAPHY, Project, load_project
+from .project import BIBLIOGRAPHY, CACHE, Project, load_project
 from .rebuilds import pages_changed
 from .wayfinding import accessible
 
@@ -157,6 +165,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                     self._signature = signature
                     return self._configure(config, root, bib)
                 raise PluginError(f"living-theories: {summary}; the site was not built")
+            keep_compiled_templates(root / CACHE / "templates")
             citer = self.citer
             language = config.theme.get("language") if config.theme else None
             if citer is None or citer.bibliography is not project.bibliography \

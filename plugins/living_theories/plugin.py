@@ -320,8 +320,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self._why = "the first build" if served is None else \
                 "the files, mkdocs.yml or what every page may show changed" \
                 if served.frame != self._frame else "a change that may show on any page"
-            if served is not None:
-                clean_directory(config.site_dir)  # as a full build does: nothing stale is left
+            clean_directory(config.site_dir)  # as a full build does: nothing stale is left
             for file in files:
                 if isinstance(file, RenderedFile):
                     file.unchanged = False

@@ -176,6 +176,31 @@ def forget(corpus: Path) -> None:
             compiled.unlink(missing_ok=True)
 
 
+def serve_only(corpus: Path, work: Path, lt: list[str], args: argparse.Namespace) -> None:
+    """Save to reload in living-theories serve, against warm full builds (the first fills
+    the caches)."""
+    load_start = os.getloadavg()[0]
+    build = [sys.executable, "-m", "mkdocs", "build", "-d", str(work / "site")]
+    timed(build, corpus)
+    warm = [timed(build, corpus)[0] for _ in range(2)]
+    print(f"warm full builds: {stats(warm)}", flush=True)
+    served = Serving([*lt, "serve"], corpus)
+    evidence = [served.evidence_edit(n) for n in range(max(3, args.runs))]
+    print(f"evidence edits: {stats(evidence)}", flush=True)
+    structural = [served.structural_edit(add=True), served.structural_edit(add=False)]
+    served.stop()
+    print(f"| size {args.size} ({os.cpu_count()} cores), serve only | |\n| --- | --- |\n"
+          f"| full build, warm (s), min / median | {stats(warm)} |\n"
+          f"| living-theories serve: save to reload, evidence edit (s) | {stats(evidence)} |\n"
+          f"| living-theories serve: save to reload, source added/removed (s) | "
+          f"{stats(structural)} |\n"
+          f"|   structural reload / warm full build (medians) | "
+          f"{statistics.median(structural) / statistics.median(warm):.2f} |\n"
+          f"| load average (1 min), start / end | {load_start:.1f} / {os.getloadavg()[0]:.1f} |")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["S", "M", "L"], default="S")
@@ -183,6 +208,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--no-plain-serve", action="store_true",
                         help="skip plain `mkdocs serve` (two full builds)")
+    parser.add_argument("--serve-only", action="store_true",
+                        help="only living-theories serve, against two warm full builds")
     args = parser.parse_args()
     load_start = os.getloadavg()[0]
     work = args.keep or Path(tempfile.mkdtemp(prefix=f"lt-bench-{args.size}-"))
@@ -195,6 +222,8 @@ def main() -> None:
     # (pyenv's shims cost 0.1-0.2 s a call of their own).
     script = Path(sys.executable).with_name("living-theories")
     lt = [str(script)] if script.exists() else [sys.executable, "-m", "living_theories.cli"]
+    if args.serve_only:
+        return serve_only(corpus, work, lt, args)
     shutil.rmtree(corpus / ".cache", ignore_errors=True)  # the first validate parses all
     validate = [timed([*lt, "validate", "."], corpus)[0] for _ in range(args.runs)]
     builds: dict[str, list[float]] = {"warm": [], "cold": [], "one core": []}

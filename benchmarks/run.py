@@ -182,7 +182,7 @@ def serve_only(corpus: Path, work: Path, lt: list[str], args: argparse.Namespace
     load_start = os.getloadavg()[0]
     build = [sys.executable, "-m", "mkdocs", "build", "-d", str(work / "site")]
     timed(build, corpus)
-    warm = [timed(build, corpus)[0] for _ in range(2)]
+    warm = [timed(build, corpus)[0] for _ in range(args.runs)]
     print(f"warm full builds: {stats(warm)}", flush=True)
     served = Serving([*lt, "serve"], corpus)
     evidence = [served.evidence_edit(n) for n in range(max(3, args.runs))]
@@ -209,7 +209,7 @@ def main() -> None:
     parser.add_argument("--no-plain-serve", action="store_true",
                         help="skip plain `mkdocs serve` (two full builds)")
     parser.add_argument("--serve-only", action="store_true",
-                        help="only living-theories serve, against two warm full builds")
+                        help="only living-theories serve, against --runs warm full builds")
     args = parser.parse_args()
     load_start = os.getloadavg()[0]
     work = args.keep or Path(tempfile.mkdtemp(prefix=f"lt-bench-{args.size}-"))

@@ -3,11 +3,13 @@
     benchmarks/run [--size S|M|L] [--runs 3]
 
 Generates a synthetic corpus (benchmarks/generate.py), then measures, min and median of
-`--runs` runs each: `living-theories validate`; the full `mkdocs build`; the baseline, a plain
-`mkdocs build` of `living-theories export-markdown` (same pages and theme, no plugin); peak
-memory of a build; pages and site size; and, in `mkdocs serve`, the rebuild after one evidence
-record changes, with the plugin's own share of the work (and with `--dirty`). The last line is
-`build/baseline ratio: <x.xx>`.
+`--runs` runs each: `living-theories validate`; the full `mkdocs build`, warm (caches filled),
+cold (nothing cached) and on one core (`LIVING_THEORIES_WORKERS=0`), in turns with the
+baseline, a plain `mkdocs build` of `living-theories export-markdown` (same pages and theme, no
+plugin); peak memory of a build; pages and site size; and in `living-theories serve` the time
+from saving an edit to the browsers' reload signal, for an evidence edit and for a source
+added and removed (and once in plain `mkdocs serve`). The last line is
+`build/baseline ratio: <x.xx>` (warm, medians).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -29,10 +33,10 @@ from generate import generate  # noqa: E402
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "LIVING_THEORIES_TIMINGS": "1"}
 
 
-def timed(args: list[str], cwd: Path) -> tuple[float, int, str]:
+def timed(args: list[str], cwd: Path, env: dict[str, str] = ENV) -> tuple[float, int, str]:
     """Wall time, peak memory (KB) and output of one command."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, env=ENV, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -53,57 +57,148 @@ def rendered_ahead(output: str) -> float:
     return float(found[-1]) if found else float("nan")
 
 
-def serve_rebuild(corpus: Path, dirty: bool = False) -> tuple[float, float, float]:
-    """(whole rebuild s, plugin work in the rebuild s, plugin work in the first build s);
-    `dirty`: with `mkdocs serve --dirty`, which builds only the pages that changed."""
-    import socket
+class Serving:
+    """A preview server (`living-theories serve` or plain `mkdocs serve`) of the corpus, and
+    the time from saving a file to the browsers' reload signal: MkDocs' live-reload endpoint
+    `/livereload/<epoch>/<request>`, which a page's script long-polls and which answers with a
+    newer epoch once the rebuild is done (mkdocs/livereload/__init__.py)."""
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = corpus / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a",
-                                 f"127.0.0.1:{port}"] + (["--dirty"] if dirty else []),
-                                cwd=corpus, env=ENV, stdout=out,
-                                stderr=subprocess.STDOUT)
+    def __init__(self, command: list[str], corpus: Path) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.site = f"http://127.0.0.1:{s.getsockname()[1]}/"
+        self.corpus = corpus
+        self.log = corpus / "serve.log"
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen([*command, "-a", self.site[7:-1]], cwd=corpus, env=ENV,
+                                         stdout=out, stderr=subprocess.STDOUT)
+        wait(lambda: "Serving on" in self.log.read_text(), 1800, self.proc)
+        found = re.search(r"livereload\((\d+), \d+\)", fetch(self.site))
+        if not found:
+            sys.exit("no live-reload script on the served page")
+        self.epoch = int(found[1])
+        self.first_work = plugin_work(self.log.read_text())
+        # MkDocs' watcher takes its first snapshot in its own thread, some time after "Serving
+        # on": a save before it is never seen. Touch a file until a rebuild shows it looks.
+        self.reloaded(again=corpus / "mkdocs.yml")
+
+    def reloaded(self, again: Path | None = None) -> None:
+        deadline = time.monotonic() + 1800
+        while time.monotonic() < deadline:
+            if again is not None:
+                os.utime(again)
+            if self.proc.poll() is not None:
+                sys.exit(f"the server exited with code {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.site}livereload/{self.epoch}/1",
+                                            timeout=3 if again else 120) as response:
+                    epoch = int(response.read())
+            except OSError:
+                continue
+            if epoch > self.epoch:
+                self.epoch = epoch
+                return
+        sys.exit("timed out waiting for the reload signal")
+
+    def save_to_reload(self, path: Path, text: str) -> float:
+        """Seconds from saving `text` to `path` to the reload signal."""
+        tmp = path.with_name(f".{path.name}.saving")
+        tmp.write_text(text, encoding="utf-8")
+        start = time.perf_counter()
+        os.replace(tmp, path)  # (saved at once, as editors do: never read half-written)
+        self.reloaded()
+        return time.perf_counter() - start
+
+    def evidence_edit(self, n: int) -> float:
+        record = sorted((self.corpus / "evidence").glob("records-*.yaml"))[0]
+        text = re.sub(r"quote: (Edited \d+\. )?", f"quote: Edited {n}. ", record.read_text(),
+                      count=1)
+        return self.save_to_reload(record, text)
+
+    def structural_edit(self, add: bool) -> float:
+        """A source added (a new page, in the sources' index too), or taken away again."""
+        sources = self.corpus / "evidence" / "sources.yaml"
+        extra = "- id: p99999\n  kind: participant\n  code: P9/9\n  role: Clinician\n"
+        text = sources.read_text()
+        text = text.replace("sources:\n", "sources:\n" + extra, 1) if add \
+            else text.replace(extra, "", 1)
+        return self.save_to_reload(sources, text)
+
+    def work(self) -> float:
+        return plugin_work(self.log.read_text())
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)  # as Ctrl+C: it removes its temporary folder
+        self.proc.wait(timeout=120)
+
+
+def fetch(url: str) -> str:
     try:
-        wait(lambda: "Serving on" in log.read_text(), 1800, proc)
-        first = plugin_work(log.read_text())
-        record = sorted((corpus / "evidence").glob("records-*.yaml"))[0]
-        text = record.read_text()
-        record.write_text(text.replace("quote: ", "quote: Edited. ", 1))
-        # MkDocs' watcher takes its first snapshot in its own thread, some time after
-        # "Serving on": an edit made before it is never seen. Save again until it is.
-        wait(lambda: "Detected file changes" in log.read_text(), 600, proc,
-             again=lambda: os.utime(record))
-        wait(lambda: log.read_text().count("Documentation built in") >= 2, 1800, proc)
-        out_text = log.read_text()
-        whole = float(re.findall(r"Documentation built in ([\d.]+) seconds", out_text)[-1])
-        return whole, plugin_work(out_text), first
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.read().decode()
+    except OSError:
+        return ""
 
 
-def wait(condition, timeout: float, proc: subprocess.Popen, again=None) -> None:
-    """Poll until condition() holds; call again() every 3 s meanwhile; stop if serve exits."""
+def wait(condition, timeout: float, proc: subprocess.Popen) -> None:
+    """Poll until condition() holds; stop if the server exits."""
     deadline = time.monotonic() + timeout
-    next_again = time.monotonic() + 3
     while time.monotonic() < deadline:
         if condition():
             return
         if proc.poll() is not None:
-            sys.exit(f"mkdocs serve exited with code {proc.returncode}")
-        if again and time.monotonic() > next_again:
-            again()
-            next_again = time.monotonic() + 3
+            sys.exit(f"the server exited with code {proc.returncode}")
         time.sleep(0.2)
-    sys.exit("timed out waiting for mkdocs serve")
+    sys.exit("timed out waiting for the server")
 
 
 def stats(values: list[float]) -> str:
     return f"{min(values):.2f} / {statistics.median(values):.2f}"
+
+
+def ratios(values: list[float], baseline: list[float]) -> str:
+    """build / baseline, by medians and by minimums."""
+    return (f"{statistics.median(values) / statistics.median(baseline):.2f} / "
+            f"{min(values) / min(baseline):.2f}")
+
+
+def forget(corpus: Path) -> None:
+    """Nothing cached, as on a fresh clone or CI machine: the plugin's parse and citation
+    caches and Jinja's compiled templates."""
+    import jinja2
+
+    shutil.rmtree(corpus / ".cache" / "living-theories", ignore_errors=True)
+    cache = jinja2.FileSystemBytecodeCache()
+    if cache.directory and Path(cache.directory).is_dir():
+        for compiled in Path(cache.directory).glob("__jinja2_*.cache"):
+            compiled.unlink(missing_ok=True)
+
+
+def serve_only(corpus: Path, work: Path, lt: list[str], args: argparse.Namespace) -> None:
+    """Save to reload in living-theories serve, against warm full builds (the first fills
+    the caches)."""
+    load_start = os.getloadavg()[0]
+    build = [sys.executable, "-m", "mkdocs", "build", "-d", str(work / "site")]
+    timed(build, corpus)
+    warm = [timed(build, corpus)[0] for _ in range(args.runs)]
+    print(f"warm full builds: {stats(warm)}", flush=True)
+    served = Serving([*lt, "serve"], corpus)
+    evidence = [served.evidence_edit(n) for n in range(max(3, args.runs))]
+    print(f"evidence edits: {stats(evidence)}", flush=True)
+    structural = [served.structural_edit(add=True), served.structural_edit(add=False)]
+    served.stop()
+    print(f"| size {args.size} ({os.cpu_count()} cores), serve only | |\n| --- | --- |\n"
+          f"| full build, warm (s), min / median | {stats(warm)} |\n"
+          f"| living-theories serve: save to reload, evidence edit (s) | {stats(evidence)} |\n"
+          f"| living-theories serve: save to reload, source added/removed (s) | "
+          f"{stats(structural)} |\n"
+          f"|   structural reload / warm full build (medians) | "
+          f"{statistics.median(structural) / statistics.median(warm):.2f} |\n"
+          f"| load average (1 min), start / end | {load_start:.1f} / {os.getloadavg()[0]:.1f} |")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
@@ -111,7 +206,12 @@ def main() -> None:
     parser.add_argument("--size", choices=["S", "M", "L"], default="S")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--no-plain-serve", action="store_true",
+                        help="skip plain `mkdocs serve` (two full builds)")
+    parser.add_argument("--serve-only", action="store_true",
+                        help="only living-theories serve, against --runs warm full builds")
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
     work = args.keep or Path(tempfile.mkdtemp(prefix=f"lt-bench-{args.size}-"))
     corpus, export = work / "corpus", work / "export"
     start = time.perf_counter()
@@ -122,18 +222,25 @@ def main() -> None:
     # (pyenv's shims cost 0.1-0.2 s a call of their own).
     script = Path(sys.executable).with_name("living-theories")
     lt = [str(script)] if script.exists() else [sys.executable, "-m", "living_theories.cli"]
+    if args.serve_only:
+        return serve_only(corpus, work, lt, args)
     shutil.rmtree(corpus / ".cache", ignore_errors=True)  # the first validate parses all
     validate = [timed([*lt, "validate", "."], corpus)[0] for _ in range(args.runs)]
-    builds, rss, works, aheads = [], [], [], []
+    builds: dict[str, list[float]] = {"warm": [], "cold": [], "one core": []}
+    rss, works, aheads = [], [], []
     baseline, baseline_rss = [], []
+    one_core = {**ENV, "LIVING_THEORIES_WORKERS": "0"}
 
-    def build() -> None:
+    def build(kind: str = "warm") -> None:
+        if kind == "cold":
+            forget(corpus)
         t, mem, out = timed([sys.executable, "-m", "mkdocs", "build", "-d", str(work / "site")],
-                            corpus)
-        builds.append(t)
-        rss.append(mem)
-        works.append(plugin_work(out))
-        aheads.append(rendered_ahead(out))
+                            corpus, env=one_core if kind == "one core" else ENV)
+        builds[kind].append(t)
+        if kind == "warm":
+            rss.append(mem)
+            works.append(plugin_work(out))
+            aheads.append(rendered_ahead(out))
 
     def build_baseline() -> None:
         t, mem, _ = timed([sys.executable, "-m", "mkdocs", "build", "-f",
@@ -142,39 +249,60 @@ def main() -> None:
         baseline_rss.append(mem)
 
     # The first build formats the citations (export-markdown would cache them): it is shown on
-    # its own; the runs compared are those of a project built before, its usual state.
+    # its own; the warm runs are those of a project built before, its usual state.
     build()
-    first_build = builds.pop()
+    first_build = builds["warm"].pop()
     works.pop()
     aheads.pop()
     export_time = timed([*lt, "export-markdown", str(export), "--dir", "."], corpus)[0]
-    for _ in range(args.runs):  # in turns: the machine's ups and downs fall on both alike
-        build_baseline()
-        build()
+    kinds = [build_baseline, build, lambda: build("cold"), lambda: build("one core")]
+    for n in range(args.runs):  # in turns (each round starting one later), so that the
+        for run in kinds[n % 4:] + kinds[:n % 4]:  # machine's ups and downs fall on all alike
+            run()
     site = work / "site"
     pages = sum(1 for _ in site.rglob("index.html"))
     size_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 1e6
-    rebuild, rebuild_work, first_work = serve_rebuild(corpus)
-    dirty_rebuild = serve_rebuild(corpus, dirty=True)[0]
-    ratio = statistics.median(builds) / statistics.median(baseline)
+
+    served = Serving([*lt, "serve"], corpus)
+    evidence = [served.evidence_edit(n) for n in range(max(3, args.runs))]
+    rebuild_work, first_work = served.work(), served.first_work
+    structural = [served.structural_edit(add=True), served.structural_edit(add=False)]
+    served.stop()
+    plain = None
+    if not args.no_plain_serve:
+        served = Serving([sys.executable, "-m", "mkdocs", "serve"], corpus)
+        plain = served.evidence_edit(100)
+        served.stop()
+    warm = builds["warm"]
+    ratio = statistics.median(warm) / statistics.median(baseline)
     rows = [
         ("validate (s), min / median", stats(validate)),
         ("  first validate, nothing cached yet (s)", f"{validate[0]:.2f}"),
-        ("full build (s), min / median", stats(builds)),
+        ("full build, warm (s), min / median", stats(warm)),
         ("  first build, before citations are cached (s)", f"{first_build:.2f}"),
         ("  of which the plugin's own work (s)", stats(works)),
         ("  pages rendered meanwhile on the other core (s)", stats(aheads)),
+        ("full build, cold: nothing cached (s)", stats(builds["cold"])),
+        ("full build, one core (s)", stats(builds["one core"])),
         ("baseline build (s), min / median", stats(baseline)),
         ("  export-markdown, once (s)", f"{export_time:.2f}"),
-        ("build / baseline (medians)", f"{ratio:.2f}"),
+        ("build / baseline, warm (medians / minimums)", ratios(warm, baseline)),
+        ("build / baseline, cold (medians / minimums)", ratios(builds["cold"], baseline)),
+        ("build / baseline, one core (medians / minimums)",
+         ratios(builds["one core"], baseline)),
         ("peak RSS, build / baseline (MB)", f"{max(rss) / 1024:.0f} / "
                                              f"{max(baseline_rss) / 1024:.0f}"),
         ("pages", str(pages)),
         ("site (MB)", f"{size_mb:.1f}"),
-        ("serve: rebuild after one evidence edit (s)", f"{rebuild:.2f}"),
-        ("serve: plugin work, rebuild / first build (s)",
+        ("living-theories serve: save to reload, evidence edit (s)", stats(evidence)),
+        ("living-theories serve: save to reload, source added/removed (s)", stats(structural)),
+        ("  structural reload / warm full build (medians)",
+         f"{statistics.median(structural) / statistics.median(warm):.2f}"),
+        ("living-theories serve: plugin work, rebuild / first build (s)",
          f"{rebuild_work:.2f} / {first_work:.2f} ({100 * rebuild_work / first_work:.0f}%)"),
-        ("serve --dirty: rebuild after one evidence edit (s)", f"{dirty_rebuild:.2f}"),
+        ("mkdocs serve: save to reload, evidence edit, once (s)",
+         f"{plain:.2f}" if plain is not None else "not run"),
+        ("load average (1 min), start / end", f"{load_start:.1f} / {os.getloadavg()[0]:.1f}"),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"\n| size {args.size} ({os.cpu_count()} cores) | |")

@@ -7,8 +7,8 @@ with its dependencies from the package index; the developer's editable install c
 satisfy it.
 
 Fenced `bash` blocks are run; a block preceded by `<!-- file: PATH -->` is written to PATH
-first, so the guide's YAML examples are checked too. `mkdocs serve` is started, answered and
-stopped.
+first, so the guide's YAML examples are checked too. `living-theories serve` (or `mkdocs serve`)
+is started, answered and stopped.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ SERVE_CHECK = r'''
 serve_check() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0));
 print(s.getsockname()[1])')
-  mkdocs serve -a "127.0.0.1:$port" > serve.log 2>&1 &
+  command="$1"; shift
+  "$command" serve "$@" -a "127.0.0.1:$port" > serve.log 2>&1 &
   pid=$!
   if ! python3 - "$port" <<'PY'
 import sys, time, urllib.request
@@ -74,9 +75,10 @@ def script() -> str:
             else:
                 for command in content.splitlines():
                     command = command.split("  #")[0].rstrip()
-                    serve = re.match(r"((?:\w+=\S+ )*)mkdocs serve\b", command)
-                    if serve:  # e.g. LIVING_THEORIES_REVIEW=1 mkdocs serve
-                        command = serve[1] + "serve_check"
+                    serve = re.match(r"((?:\w+=\S+ )*)(mkdocs|living-theories) serve\b(.*)",
+                                     command)
+                    if serve:  # e.g. living-theories serve --drafts
+                        command = f"{serve[1]}serve_check {serve[2]}{serve[3]}"
                     if command:
                         lines += [f"echo '$ {command}'", command]
     return "\n".join(lines) + "\n"

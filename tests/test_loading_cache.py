@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import build_site
 from living_theories import ahead, reading
 from living_theories import cache as cache_module
 from living_theories.cache import ParseCache
@@ -104,17 +105,32 @@ def test_an_edit_of_the_same_size_and_time_is_seen(project):
     assert "every wEEk" in str(reading._PARSED[str(path)][1])
 
 
-def test_a_file_modified_just_now_is_not_trusted(project, monkeypatch):
+def test_a_file_modified_just_now_is_checked_by_its_content(project, monkeypatch):
     run(project)
     path = project / EV
-    path.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")  # mtime: now
-    run(project)  # parsed and kept, but too recent to be trusted by the next run
-    parsed: list[Path] = []
-    real = reading._parse_yaml
-    monkeypatch.setattr(reading, "_parse_yaml",
-                        lambda p, problems: parsed.append(p) or real(p, problems))
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")  # mtime: now
+    run(project)  # kept, but its time stamp too recent to be trusted by the next run
+    kept = reading.stamp(path)
+    path.write_text(text.replace("every week", "every wEEk"), encoding="utf-8")
+    # An edit within the same tick of the clock: the same size and time stamp as the kept one.
+    same = {str(path): kept}
+    for module in (reading, cache_module):
+        real_stamp = module.stamp
+        monkeypatch.setattr(module, "stamp",
+                            lambda p, real=real_stamp: same.get(str(p)) or real(p))
     run(project)
-    assert parsed == [path]
+    assert "every wEEk" in str(reading._PARSED[str(path)][1])
+
+
+def test_a_fresh_checkout_is_recognised_by_content(project, no_parsing):
+    """Every file's times are new (a clone, or a publishing workflow that keeps the cache
+    between runs), their content is not: nothing is parsed again."""
+    first = run(project)
+    backdate(project, seconds=300)
+    no_parsing()
+    assert run(project) == first
+    run(project)  # (and their new times are kept: the content is not read again)
 
 
 @pytest.mark.parametrize("damage", [
@@ -362,3 +378,24 @@ def test_no_workers_while_another_thread_runs(project, monkeypatch):
         stop.set()
         other.join()
     assert ahead.hits == 0 and "v2.yaml" in here
+
+
+def test_the_new_sites_publishing_workflow_keeps_the_cache():
+    """The workflow `living-theories new` writes restores the last run's cache before it
+    validates and builds (the first, cold build is what every push would run otherwise)."""
+    from living_theories.scaffold import TEMPLATE
+
+    workflow = yaml.safe_load((TEMPLATE / "dot-github/workflows/publish.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    kept = [n for n, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache@")
+            and s["with"]["path"] == CACHE.as_posix()]
+    validate = next(n for n, s in enumerate(steps) if s.get("run") == "living-theories validate")
+    assert kept and kept[0] < validate
+    assert steps[kept[0]]["with"]["restore-keys"]  # (the latest cache, whatever its commit)
+
+
+def test_a_build_keeps_its_compiled_templates_in_the_projects_cache(project, tmp_path):
+    """(so that a publishing workflow keeping the cache keeps them too)"""
+    run = build_site(project, tmp_path / "site")
+    assert run.returncode == 0, run.stderr
+    assert list((project / CACHE / "templates").glob("__jinja2_*.cache"))

@@ -4,6 +4,8 @@ invalid edit prints the validation errors while the last good site keeps being s
 from __future__ import annotations
 
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -13,7 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from conftest import edit
+import pytest
+from conftest import build_site, edit
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60,
@@ -105,3 +108,190 @@ def test_serve_dirty_builds_only_the_pages_an_edit_changes(project: Path, tmp_pa
         assert 2 <= rebuilt < first / 2
         assert "Relationships build trust" in fetch(f"{site}/theories/demo/")
         assert "Traceback" not in log.read_text()
+
+
+# `living-theories serve`: after every kind of edit, the served folder is the full build.
+
+SITE_URL = "http://127.0.0.1:{port}/"
+
+
+def save(path: Path, text: str) -> None:
+    """Write a file at once, as editors save (the server never reads it half-written)."""
+    tmp = path.with_name(f".{path.name}.saving")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def change(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"test setup: {old!r} not in {path}"
+    save(path, text.replace(old, new, 1))
+
+
+class Served:
+    """`living-theories serve` of a project: its folder of built files, and its browsers'
+    live-reload signal (MkDocs' `/livereload/<epoch>/<request>` long poll, answered with a
+    newer epoch once a rebuild is done)."""
+
+    def __init__(self, project: Path, tmp: Path, log: Path, site: str) -> None:
+        self.project, self.tmp, self.log, self.site = project, tmp, log, site
+        self.epoch = 0
+
+    @property
+    def folder(self) -> Path:
+        # mkdocs serve builds into a temporary folder of its own: the one in our TMPDIR.
+        found = list(self.tmp.glob("mkdocs_*"))
+        assert len(found) == 1, found
+        return found[0]
+
+    def started(self) -> None:
+        wait_for(lambda: "Serving on" in self.log.read_text(), "the first build", timeout=120)
+        page = fetch(self.site)
+        found = re.search(r"livereload\((\d+), \d+\)", page)
+        assert found, page[-500:]
+        self.epoch = int(found[1])
+        # The file watcher starts in a thread of its own after "Serving on" and misses a save
+        # made before it looks: touch a file until a (no-op) rebuild shows it is looking.
+        self.reloaded(again=self.project / "mkdocs.yml")
+
+    def reloaded(self, again: Path | None = None, timeout: float = 120) -> None:
+        """Wait for the browsers' reload signal after a save."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if again is not None:
+                os.utime(again)
+            try:
+                with urllib.request.urlopen(f"{self.site}livereload/{self.epoch}/1",
+                                            timeout=3 if again else 70) as response:
+                    epoch = int(response.read())
+            except OSError:  # (our own time-out: touch the file again)
+                continue
+            if epoch > self.epoch:
+                self.epoch = epoch
+                return
+        raise AssertionError("timed out waiting for the reload signal")
+
+
+@contextmanager
+def living_theories_serve(project: Path, tmp_path: Path, env: dict[str, str]) -> Iterator[Served]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "living_theories.cli", "serve", "-f",
+             str(project / "mkdocs.yml"), "-a", f"127.0.0.1:{port}"],
+            stdout=out, stderr=subprocess.STDOUT, env={**env, "TMPDIR": str(tmp)})
+    served = Served(project, tmp, log, SITE_URL.format(port=port))
+    try:
+        served.started()
+        yield served
+    finally:
+        server.send_signal(signal.SIGINT)  # as Ctrl+C: it removes its folder
+        server.wait(timeout=30)
+
+
+def differences(served: Path, full: Path) -> list[str]:
+    """Files that differ, or are in one folder only."""
+    def files(root: Path) -> dict[str, Path]:
+        return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+
+    a, b = files(served), files(full)
+    return sorted(name for name in a.keys() | b.keys()
+                  if name not in a or name not in b or a[name].read_bytes() != b[name].read_bytes())
+
+
+def test_serve_gives_the_full_build_after_every_kind_of_edit(project: Path, tmp_path: Path):
+    # Draft versions shown, so that a CMOC or theory added adds pages; the menu made from the
+    # pages' own titles (no nav: in mkdocs.yml), so that a page's title shows on every page;
+    # dates fixed, so that the sitemap of a build at another second (or day) is the same.
+    settings = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    save(project / "mkdocs.yml", settings.partition("nav:")[0].replace(
+        "  - living-theories\n", "  - living-theories:\n      include_drafts: true\n"))
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SOURCE_DATE_EPOCH": "1700000000"}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def new_theory() -> Path:
+        folder = elsewhere / "budgets"
+        folder.mkdir()
+        save(folder / "theory.yaml", "title: Shared budgets\ndomain: relating\n")
+        save(folder / "v1.yaml", "stage: initial\nstatus: draft\ncmocs:\n  - id: budgets-pool\n"
+             "    contexts: [Pooled budgets]\n    outcomes: [Joint spending]\n")
+        return folder
+
+    def new_pages() -> Path:
+        folder = elsewhere / "notes"
+        folder.mkdir()
+        save(folder / "index.md", "# Notes\n\nA figure: ![the map](map.svg)\n")
+        save(folder / "map.svg", '<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+        return folder
+
+    ev, docs, v2 = project / "evidence", project / "docs", project / "theories/demo/v2.yaml"
+    edits: list[tuple[str, Callable[[], object]]] = [
+        ("a quote corrected", lambda: change(ev / "interviews.yaml", "because we meet every week",
+                                             "because we meet every single week")),
+        ("a page's text", lambda: change(docs / "about.md", "This demo follows",
+                                         "This small demo follows")),
+        ("a page and an image added", lambda: os.replace(new_pages(), docs / "notes")),
+        ("a page's title", lambda: change(docs / "notes/index.md", "# Notes", "# Field notes")),
+        ("a CMOC added", lambda: change(v2, "  - id: demo-visibility\n",
+                                        "  - id: demo-extra\n    contexts: [Small places]\n"
+                                        "    outcomes: [Quick decisions]\n    lineage:\n"
+                                        "      relation: new\n  - id: demo-visibility\n")),
+        ("a theory added", lambda: os.replace(new_theory(), project / "theories/budgets")),
+        ("a theory renamed", lambda: os.replace(project / "theories/budgets",
+                                                project / "theories/pooling")),
+        ("a theory removed", lambda: os.replace(project / "theories/pooling",
+                                                elsewhere / "pooling")),
+        ("a source added", lambda: change(ev / "sources.yaml", "  - id: study-pawson1997\n",
+                                          "  - id: p2\n    kind: participant\n    code: P2/1\n"
+                                          "    role: GP\n  - id: study-pawson1997\n")),
+        ("a reference corrected", lambda: change(project / "references.bib",
+                                                 "{The Dawn of System Leadership}",
+                                                 "{The Dawn of Systems Leadership}")),
+        ("mkdocs.yml", lambda: change(project / "mkdocs.yml", "site_name: Demo theories",
+                                      "site_name: Demo theories site")),
+        ("a page and an image removed", lambda: os.replace(docs / "notes", elsewhere / "gone")),
+    ]
+    with living_theories_serve(project, tmp_path, env) as served:
+        # (the full builds' address is the one the preview is served at)
+        change(project / "mkdocs.yml", "site_name: Demo theories\n",
+               f"site_name: Demo theories\nsite_url: {served.site}\n")
+        served.reloaded()
+        for n, (what, make_edit) in enumerate(edits):
+            mark = len(served.log.read_text())
+            make_edit()
+            served.reloaded()
+            full = tmp_path / f"full-{n}"
+            run = build_site(project, full, env=env)
+            assert run.returncode == 0, run.stderr
+            assert differences(served.folder, full) == [], what
+            rebuilt = re.findall(r"rebuilt (\d+) of (\d+) pages", served.log.read_text()[mark:])
+            if what in ("a quote corrected", "a page's text"):  # only the pages showing it
+                assert rebuilt and 0 < int(rebuilt[-1][0]) <= int(rebuilt[-1][1]) / 3, what
+            else:  # everything else may show on any page
+                assert not rebuilt, what
+        assert "Traceback" not in served.log.read_text()
+        assert "A 'dirty' build" not in served.log.read_text()
+
+
+def test_serve_says_what_to_do_without_settings(cli, capsys, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("serve")
+    assert code == 1
+    assert "there is no mkdocs.yml here - run this in your site's folder" in err
+    code, _, err = cli("serve", "-f", "elsewhere.yml")
+    assert code == 1 and "'elsewhere.yml' does not exist" in err
+    with pytest.raises(SystemExit) as exit:  # (only serve passes options on)
+        cli("validate", "--no-such-option")
+    assert exit.value.code == 1
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
+
+
+def test_serve_passes_other_options_on_to_mkdocs(cli, project: Path):
+    code, _, err = cli("serve", "-f", str(project / "mkdocs.yml"), "--no-such-option")
+    assert code == 1 and "No such option '--no-such-option'" in err

@@ -4,14 +4,17 @@ Parsing is most of the cost of reading a big project (YAML above all, then BibTe
 unchanged file is not parsed again by the next `validate` or build. What is kept is plain data
 (dicts, lists, text, numbers), written with `marshal` (fast, and loading it never runs code),
 one entry per file, keyed by the file's path relative to the project, size, modification and
-change times. The whole cache is one file, written atomically (a temporary file, then a rename),
-with a checksum; a cache that cannot be read, is damaged or was written by another version of
-the readers is ignored, and the files are parsed as if it were not there.
+change times, and the digest of its content: a file whose times changed but not its content (a
+fresh clone or checkout, such as a publishing workflow that keeps the cache between runs) is
+recognised by its content and not parsed again. The whole cache is one file, written
+atomically (a temporary file, then a rename), with a checksum; a cache that cannot be read, is
+damaged or was written by another version of the readers is ignored, and the files are parsed
+as if it were not there.
 
 Only files that parsed without a problem are kept, so a file's problems are reported on every
-run. A file modified less than `RACY_NS` before the cache was written is not trusted (its time
-stamp could also be that of a later edit of the same size; git calls these "racily clean"): it
-is parsed again, and kept once it is old enough.
+run. A file modified less than `RACY_NS` before the cache was written is not trusted by its
+time stamp (it could also be that of a later edit of the same size; git calls these "racily
+clean"): its content is compared instead.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"LTPC"  # Living Theories parse cache
 RACY_NS = 2_000_000_000
 _DIGEST = 32
@@ -70,12 +73,13 @@ class ParseCache:
     def __init__(self, folder: Path | None, root: Path):
         self.folder = folder
         self.root = root.resolve()
-        self._old: dict[str, tuple[Stamp, bytes]] | None = None  # read on first use
-        self._new: dict[str, tuple[Stamp, bytes]] = {}
+        self._old: dict[str, tuple[Stamp, bytes, bytes]] | None = None  # read on first use
+        self._new: dict[str, tuple[Stamp, bytes, bytes]] = {}
         self._written_ns = 0
         self._dirty = False
         self.hits = 0  # for tests and timings
         self._keys: dict[tuple[str, Path], str] = {}
+        self._digests: dict[tuple[Path, Stamp], bytes | None] = {}
 
     def _key(self, kind: str, path: Path) -> str:
         key = self._keys.get((kind, path))
@@ -87,7 +91,40 @@ class ParseCache:
             key = self._keys[kind, path] = f"{kind}:{name}"
         return key
 
-    def _load(self) -> dict[str, tuple[Stamp, bytes]]:
+    def _digest(self, path: Path, when: Stamp) -> bytes | None:
+        """The digest of a file's content as it is at `when`, or None if it changed meanwhile
+        (or cannot be read)."""
+        found = self._digests.get((path, when), MISSING)
+        if found is MISSING:
+            try:
+                found = _checksum(path.read_bytes())
+            except OSError:
+                found = None
+            if stamp(path) != when:
+                found = None
+            self._digests[path, when] = found
+        return found  # type: ignore[return-value]
+
+    def _entry(self, kind: str, path: Path, when: Stamp | None) -> tuple[str, Any]:
+        """The key, and the entry kept for the file as it is at `when` (None if none): by its
+        time stamp, or else by its content."""
+        key = self._key(kind, path)
+        if when is None or self.folder is None:
+            return key, None
+        entry = self._load().get(key)
+        if not _valid(entry):
+            return key, None
+        if entry[0] == when and when[1] < self._written_ns - RACY_NS:
+            return key, entry
+        if key in self._new and self._new[key][0] == when:
+            return key, self._new[key]  # (recognised by content earlier in this run)
+        if entry[0][0] == when[0] and self._digest(path, when) == entry[2]:
+            self._new[key] = (when, entry[1], entry[2])  # its new stamp, for the next run
+            self._dirty = True
+            return key, self._new[key]
+        return key, None
+
+    def _load(self) -> dict[str, tuple[Stamp, bytes, bytes]]:
         if self._old is not None:
             return self._old
         self._old = {}
@@ -115,24 +152,20 @@ class ParseCache:
 
     def get(self, kind: str, path: Path, when: Stamp | None) -> Any:
         """The data kept for this file at this stamp, or MISSING."""
-        if when is None or self.folder is None:
-            return MISSING
-        key = self._key(kind, path)
-        entry = self._load().get(key)
-        if not _fresh(entry, when, self._written_ns):
+        key, entry = self._entry(kind, path, when)
+        if entry is None:
             return MISSING
         try:
-            data = marshal.loads(entry[1])  # type: ignore[index]
+            data = marshal.loads(entry[1])
         except (ValueError, EOFError, TypeError):
             return MISSING
-        self._new[key] = entry  # type: ignore[assignment]
+        self._new[key] = entry
         self.hits += 1
         return data
 
     def has(self, kind: str, path: Path, when: Stamp | None) -> bool:
         """Whether `get` would find this file's data."""
-        return (when is not None and self.folder is not None
-                and _fresh(self._load().get(self._key(kind, path)), when, self._written_ns))
+        return self._entry(kind, path, when)[1] is not None
 
     def put(self, kind: str, path: Path, when: Stamp | None, data: Any,
             blob: bytes | None = None) -> None:
@@ -140,16 +173,18 @@ class ParseCache:
         marshalled already, if it is at hand."""
         if when is None or self.folder is None:
             return
-        key = self._key(kind, path)
-        entry = self._load().get(key)
-        if _fresh(entry, when, self._written_ns):
-            self._new[key] = entry  # type: ignore[assignment]  # already kept, unchanged
+        key, entry = self._entry(kind, path, when)
+        if entry is not None:
+            self._new[key] = entry  # already kept, unchanged
+            return
+        digest = self._digest(path, when)
+        if digest is None:  # changed since it was parsed: the next run parses it
             return
         try:
             blob = blob if blob is not None else marshal.dumps(data)
         except ValueError:  # e.g. a date from an explicit !!timestamp tag: just not kept
             return
-        self._new[key] = (when, blob)
+        self._new[key] = (when, blob, digest)
         self._dirty = True
 
     def save(self) -> None:
@@ -176,6 +211,7 @@ def _checksum(body: bytes) -> bytes:
     return hashlib.blake2b(body, digest_size=_DIGEST).digest()
 
 
-def _fresh(entry: Any, when: Stamp, written_ns: int) -> bool:
-    return (isinstance(entry, tuple) and len(entry) == 2 and entry[0] == when
-            and isinstance(entry[1], bytes) and when[1] < written_ns - RACY_NS)
+def _valid(entry: Any) -> bool:
+    """(stamp, marshalled data, digest of the file's content)"""
+    return (isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[0], tuple)
+            and len(entry[0]) == 3 and isinstance(entry[1], bytes) and isinstance(entry[2], bytes))

@@ -559,14 +559,46 @@ def cmd_new(args: argparse.Namespace) -> int:
         return _cannot_write(exc, dest)
     print(f"created a theory site in {dest} ({len(files)} files). Next:\n"
           f"  cd {shlex.quote(str(dest))}\n"
-          "  LIVING_THEORIES_REVIEW=1 mkdocs serve  # see it, with the example's draft "
-          "versions, at http://127.0.0.1:8000\n"
-          "  living-theories validate               # after every edit")
+          "  living-theories serve --drafts  # see it, with the example's draft versions, "
+          "at http://127.0.0.1:8000\n"
+          "  living-theories validate        # after every edit")
     missing = [what for what, given in (("who to credit (authors: in theories/project.yaml)",
                                          authors), ("the site's address (site_url: in "
                                                     "mkdocs.yml)", args.url)) if not given]
     if missing:
         print("Before your first release, add " + " and ".join(missing) + ".")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`mkdocs serve`, rebuilding only what an edit changed (`--dirty`: the plugin makes such
+    builds give exactly the pages a full build gives, see serving.py)."""
+    import click
+    from mkdocs.__main__ import cli as mkdocs
+
+    config = Path(args.config_file) if args.config_file else \
+        next((p for p in (Path("mkdocs.yml"), Path("mkdocs.yaml")) if p.is_file()), None)
+    if config is None or not config.is_file():
+        where = f"'{config}' does not exist" if config is not None else \
+            "there is no mkdocs.yml here"
+        print(f"error: {where} - run this in your site's folder (the one with mkdocs.yml), "
+              "or give the settings file with -f", file=sys.stderr)
+        return 1
+    if args.drafts:  # a review build (plugin.py), for this preview only
+        os.environ["LIVING_THEORIES_REVIEW"] = "1"
+    options = ["serve", "--dirty", "-f", str(config)]
+    if args.dev_addr:
+        options += ["-a", args.dev_addr]
+    if args.open:
+        options.append("--open")
+    try:  # (MkDocs' messages; a build that fails before serving is said so, exit 1)
+        mkdocs.main(args=options + args.mkdocs_options, prog_name="living-theories",
+                    standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return 1
+    except click.exceptions.Abort:  # Ctrl-C at a prompt
+        return 130
     return 0
 
 
@@ -639,7 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
             "with two draft versions and evidence, references.bib, a CMOC spreadsheet template, "
             "editor settings, GitHub workflows (publishing, releases for Zenodo DOIs), the "
             "Living Theories wheel it installs and a README. Preview it straight away with "
-            "'LIVING_THEORIES_REVIEW=1 mkdocs serve'.")
+            "'living-theories serve --drafts'.")
     p.add_argument("dir", metavar="FOLDER",
                    help="the folder to create (it must not exist yet, or be empty)")
     p.add_argument("--name", help="the site's name (default: from the folder name)")
@@ -742,6 +774,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the template with example rows instead of your CMOCs")
     p.add_argument("--dir", default=".", help="the project folder (default: here)")
 
+    p = add("serve", cmd_serve, "preview the site, rebuilt as you save your files",
+            "Build the site and show it at http://127.0.0.1:8000, and rebuild it whenever you "
+            "save a file: your browser reloads the page by itself. After an edit to evidence "
+            "or to a page only the pages it changes are built again (seconds, even on a big "
+            "project); other edits rebuild everything. The pages are always the same as a full "
+            "'mkdocs build' gives. Stop it with Ctrl+C. Any other option of 'mkdocs serve' "
+            "(see 'mkdocs serve --help') is passed on to it, e.g. --strict or -w FOLDER.")
+    p.add_argument("-a", "--dev-addr", metavar="IP:PORT",
+                   help="the address to serve the site at (default: 127.0.0.1:8000)")
+    p.add_argument("-o", "--open", action="store_true",
+                   help="open the site in your web browser once it is built")
+    p.add_argument("-f", "--config-file", metavar="FILE",
+                   help="the site's settings (default: mkdocs.yml in this folder)")
+    p.add_argument("--drafts", action="store_true",
+                   help="show draft versions too, marked as drafts (a review build); without "
+                   "it the preview is the site as it will be published")
+
     p = add("export-markdown", cmd_export_markdown, "write the site as plain Markdown pages",
             "Write every page the site would have as plain Markdown (citations already "
             "formatted), with the downloads, the site's assets and an mkdocs.yml that needs no "
@@ -767,7 +816,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and getattr(args, "func", None) is not cmd_serve:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.mkdocs_options = rest  # (serve passes them on to mkdocs serve)
     if not getattr(args, "func", None):
         parser.print_help()
         return 1  # like any other usage error

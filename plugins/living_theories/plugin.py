@@ -6,12 +6,15 @@ on_files   add the generated pages (in memory, rendered when MkDocs reads them, 
            ahead on another core) and assets
 on_page_markdown  tell the citations extension which page it is rendering, and the URL
            policy (links.py) whether it is a generated page
+on_nav, on_env, on_post_build  (`living-theories serve`) build only what an edit changed, and
+           exactly what a full build gives (serving.py)
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import logging
 import os
 import posixpath
 import time
@@ -20,23 +23,34 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+from mkdocs.commands.build import _populate_page
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import clean_directory
 
-from . import ahead, citable, links
+from . import ahead, citable, links, serving
 from .citations.formatting import Citer, LocaleError, StyleError
 from .citations.markdown import CitationsExtension
 from .citations.syntax import find_citations
 from .export import ASSET_DIR, ASSETS, NEEDED_EXTENSIONS, nav_paths
 from .links import LinkPolicyExtension
-from .pages import REFERENCES, Generated, Options, page_title, page_url, site_files
+from .pages import (
+    REFERENCES,
+    Generated,
+    Options,
+    keep_compiled_templates,
+    page_title,
+    page_url,
+    site_files,
+)
 from .pages import Page as GeneratedPage
-from .project import BIBLIOGRAPHY, Project, load_project
+from .project import BIBLIOGRAPHY, CACHE, Project, load_project
 from .rebuilds import pages_changed
 from .snapshots import site_address
 from .wayfinding import accessible
@@ -84,6 +98,15 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.extension: CitationsExtension | None = None
         self._signature: tuple | None = None
         self.command = "build"
+        # `mkdocs serve --dirty` (what `living-theories serve` runs): build only what an edit
+        # changed, exactly as a full build would (see serving.py).
+        self.dirty = False
+        self._served: serving.Served | None = None
+        self._everything = True  # this build rebuilds every page
+        self._pages_changed: Any = None  # the generated pages an edit changed (rebuilds.py)
+        self._files: Files | None = None
+        self._frame: tuple[Any, ...] = ()
+        self._why = ""
         self.timings: dict[str, float] = {}
         self._citations_before = 0.0
         self.canonical: dict[str, str] = {}
@@ -108,6 +131,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         # Defining on_startup keeps this object across `mkdocs serve` rebuilds, so the
         # parsed project and formatted citations are reused while the files are unchanged.
         self.command = command
+        self.dirty = command == "serve" and dirty
+        self._served = None
+        if self.dirty:  # (its dirty builds are exact: MkDocs' warning would mislead)
+            logging.getLogger("mkdocs.commands.build").addFilter(_no_dirty_warning)
 
     def _root(self, config: MkDocsConfig) -> Path:
         return (Path(config.config_file_path).parent / self.config.project_dir).resolve()
@@ -144,6 +171,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                     self._signature = signature
                     return self._configure(config, root, bib)
                 raise PluginError(f"living-theories: {summary}; the site was not built")
+            keep_compiled_templates(root / CACHE / "templates")
             citer = self.citer
             language = config.theme.get("language") if config.theme else None
             if citer is None or citer.bibliography is not project.bibliography \
@@ -199,6 +227,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
 
     def on_build_error(self, *, error: Exception) -> None:
         self._stop_ahead()
+        self._served = None  # (serve: the next build writes everything again)
 
     def _stop_ahead(self) -> None:
         if self._ahead is not None:
@@ -210,6 +239,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
     @event_priority(100)  # first: memory let go here is there for the search index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._stop_ahead()
+        if self.dirty:  # (before the search plugin writes its index)
+            self._remember(config)
         if self.citer is not None:
             self.citer.save()
             if self.citer.release():
@@ -256,6 +287,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             if changed is not None and self._generated is not None else set()
         generated = site_files(self.project, options, self.citer, extra, config.site_name,
                                self._generated, changed)
+        self._pages_changed = changed
         if self.command == "serve":
             self._generated, self._made_from = generated, (self.project, settings)
         pages, downloads = generated.pages, generated.downloads
@@ -287,6 +319,86 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}",
                                         abs_src_path=str(asset)))
         return files
+
+    @event_priority(-100)  # last: the files and menu as every plugin left them
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        if not self.dirty:
+            return nav
+        self._files = files
+        self._frame = (serving.settings_signature(config.config_file_path, self._watched(config)),
+                       tuple((file.src_uri, file.inclusion.name) for file in files))
+        served = self._served
+        self._everything = served is None or served.frame != self._frame \
+            or self._pages_changed is None
+        if self._everything:
+            self._why = "the first build" if served is None else \
+                "the files, mkdocs.yml or what every page may show changed" \
+                if served.frame != self._frame else "a change that may show on any page"
+            clean_directory(config.site_dir)  # as a full build does: nothing stale is left
+            for file in files:
+                if isinstance(file, RenderedFile):
+                    file.unchanged = False
+        return nav
+
+    def _watched(self, config: MkDocsConfig) -> list[Path]:
+        """Folders besides the project and the pages that every page may depend on: the
+        theme's own folder, and any other folder mkdocs.yml (or `-w`) tells MkDocs to watch."""
+        root = self._root(config)
+        ours = {str(root / "theories"), str(root / "evidence"),
+                str(root / self.config.bibliography)}
+        paths = [Path(w) for w in config.watch if w not in ours]
+        if config.theme.custom_dir:
+            paths.append(Path(config.theme.custom_dir))
+        return paths
+
+    @event_priority(-100)  # last: the pages MkDocs read (those an edit changed) are read
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        if self.dirty and not self._everything:
+            self._complete(config, files)
+        return env
+
+    def _complete(self, config: MkDocsConfig, files: Files) -> None:
+        """(serve) Give the pages not read again the titles and metadata they had, which other
+        pages' menus show; if a page read again has a new title or metadata, every page is
+        built again, as its title shows in every menu."""
+        assert self._served is not None
+        titles = self._served.titles
+        pages = _pages(files)
+        if all(titles.get(page.file.src_uri) == (page.title, page.meta) for page in pages
+               if page.markdown is not None):
+            for page in pages:
+                if page.markdown is None and page.file.src_uri in titles:
+                    page.title, page.meta = titles[page.file.src_uri]
+            return
+        self._everything, self._why = True, "a page's title or metadata changed"
+        for page in pages:
+            if page.markdown is None:
+                _populate_page(page, config, files)  # as MkDocs reads a page
+            if isinstance(page.file, RenderedFile):
+                page.file.unchanged = False
+            elif os.path.isfile(page.file.abs_dest_path):
+                os.remove(page.file.abs_dest_path)  # MkDocs writes a page with no output again
+
+    def _remember(self, config: MkDocsConfig) -> None:
+        """(serve) Keep what the pages built showed, and put Material's search index together
+        from every page's entries (a dirty build indexes only the pages it built)."""
+        pages = _pages(self._files)
+        served = serving.Served(self._frame, titles={
+            page.file.src_uri: (page.title, dict(page.meta)) for page in pages})
+        built = {page.url for page in pages if page.content is not None}
+        search = next((p for p in config.plugins.values() if hasattr(p, "search_index_prev")
+                       and hasattr(getattr(p, "search_index", None), "entries")), None)
+        if search is not None:
+            index = search.search_index
+            if not self._everything and self._served is not None:
+                index.entries = serving.merged_search([page.url for page in pages], built,
+                                                      index.entries, self._served.search)
+            search.search_index_prev = None  # (else Material merges it in its own way)
+            served.search = serving.entries_by_page(index.entries)
+        if self._served is not None:
+            log.info(f"rebuilt all {len(pages)} pages: {self._why}" if self._everything
+                     else f"rebuilt {len(built)} of {len(pages)} pages")
+        self._served = served
 
     def _render(self, page: GeneratedPage, keep: bool) -> str:
         start, formatting = time.perf_counter(), self.citer.seconds if self.citer else 0.0
@@ -404,6 +516,17 @@ def _web_address(setting: str, url: str) -> bool:
     return False
 
 
+def _pages(files: Files) -> list[Page]:
+    """The pages `mkdocs serve` builds, in the order it builds them."""
+    return [file.page for file in files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
+            if file.page is not None]
+
+
+def _no_dirty_warning(record: logging.LogRecord) -> bool:
+    """MkDocs warns that dirty builds leave menus and links wrong: here they do not."""
+    return not record.getMessage().startswith("A 'dirty' build is being performed")
+
+
 def _settle() -> None:
     """Move the project and what pages are made from out of the cyclic garbage collector's
     sight. They live until the build ends, yet every full collection would walk them all again
@@ -414,15 +537,5 @@ def _settle() -> None:
 
 def _signature(root: Path, bib: Path) -> tuple[Any, ...]:
     """Names, sizes and times of every input file: unchanged means nothing to reload."""
-    paths = [bib, root / "living-theories.lock"]
-    for folder in ("theories", "evidence"):
-        if (root / folder).is_dir():
-            paths += sorted((root / folder).rglob("*"))
-    out = []
-    for p in paths:
-        try:
-            st = p.stat()
-        except OSError:
-            continue
-        out.append((str(p), st.st_size, st.st_mtime_ns))
-    return tuple(out)
+    return serving.stat_signature([bib, root / "living-theories.lock", root / "theories",
+                                   root / "evidence"])

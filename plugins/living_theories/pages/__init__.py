@@ -41,14 +41,14 @@ from .paths import (
     theory_path,
     version_path,
 )
-from .render import TEMPLATES, Renderer
+from .render import TEMPLATES, Renderer, keep_compiled_templates
 from .site import Site
 
 __all__ = [
     "CONSULTATIONS", "CONTEXTS", "EVIDENCE_MAP", "REFERENCES", "SOURCES", "TEMPLATES", "THEORIES",
     "Download", "Generated", "Options", "Page", "Renderer", "Site", "cmoc_path", "compare_path",
-    "downloads", "evidence_map", "generate", "history_path", "md", "pack_path", "page_title",
-    "page_url", "rameses_path", "refinement_path", "relative", "round_path", "site_files",
-    "source_path", "substantive_path",
-    "template_path", "text", "theory_path", "version_path",
+    "downloads", "evidence_map", "generate", "history_path", "keep_compiled_templates", "md",
+    "pack_path", "page_title", "page_url", "rameses_path", "refinement_path", "relative",
+    "round_path", "site_files", "source_path", "substantive_path", "template_path", "text",
+    "theory_path", "version_path",
 ]

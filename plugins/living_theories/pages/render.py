@@ -111,6 +111,17 @@ def _environment() -> jinja2.Environment:
 _ENV = _environment()
 
 
+def keep_compiled_templates(folder: Path) -> None:
+    """Keep the compiled templates in this folder (the project's cache) rather than Jinja2's
+    temporary one: a publishing workflow that keeps the project's cache between runs keeps
+    them too. Nothing changes if the folder cannot be made (a read-only checkout)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    _ENV.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+
+
 class Deferred(functools.partial):
     """A value for a page that is worked out only if the page is rendered."""
 

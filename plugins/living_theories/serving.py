@@ -1,0 +1,83 @@
+"""`living-theories serve`: after an edit, write only the files it changed, and give exactly the
+site a full build gives. Plain Python over plain data; plugin.py applies it to MkDocs' objects.
+
+MkDocs' own dirty builds (`mkdocs serve --dirty`) write only the pages whose source changed, and
+so leave three things behind that a full build would change:
+
+- removed pages and files stay on disk, and the menu of unchanged pages still lists the old
+  set: so a change to the set of files, to mkdocs.yml or to anything else every page may show
+  (a theory's title, the bibliography: see rebuilds.py) clears the site folder and builds
+  everything, as a full build does;
+- a page's menu shows the other pages' titles, which MkDocs knows only for pages it read: the
+  others keep the titles (and metadata) they had, and an edit that changed one rebuilds every
+  page;
+- Material's search index of a dirty build holds only the pages built: it is put together again
+  from every page's entries, in the order a full build writes them.
+
+tests/test_serve.py compares the served folder with a fresh full build after each kind of edit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def stat_signature(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and modification times of files (folders: of every file under them):
+    unchanged means nothing in them changed."""
+    out = []
+    for path in paths:
+        found = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for p in found:
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            out.append((str(p), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def settings_signature(config_file: str | None, watched: Sequence[Path]) -> tuple[Any, ...]:
+    """What every page may show besides the project: mkdocs.yml's text, and the files of the
+    theme's own folder and of any other folder it tells MkDocs to watch."""
+    text = b""
+    if config_file:
+        with contextlib.suppress(OSError):
+            text = Path(config_file).read_bytes()
+    return hashlib.sha256(text).hexdigest(), stat_signature(watched)
+
+
+@dataclass
+class Served:
+    """What the last build in `living-theories serve` wrote."""
+
+    frame: tuple[Any, ...]  # settings and the list of files: changed, everything is rebuilt
+    # Every page's title and metadata (by source path), as the menus of other pages show them.
+    titles: dict[str, tuple[str | None, dict[str, Any]]] = field(default_factory=dict)
+    # Material's search index, a page's entries by the page's address.
+    search: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def entries_by_page(entries: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Search entries grouped by their page's address (an entry's location is the page's
+    address, then `#` and the section's anchor)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        out.setdefault(str(entry.get("location", "")).partition("#")[0], []).append(entry)
+    return out
+
+
+def merged_search(order: Sequence[str], built: set[str], new: list[dict[str, Any]],
+                  before: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The search entries of a full build: pages in `order` (addresses), the entries just made
+    for the pages `built`, those of the last build for the others."""
+    made = entries_by_page(new)
+    out: list[dict[str, Any]] = []
+    for url in order:
+        out += made.get(url, []) if url in built else before.get(url, [])
+    return out

@@ -295,3 +295,27 @@ def test_serve_says_what_to_do_without_settings(cli, capsys, tmp_path: Path, mon
 def test_serve_passes_other_options_on_to_mkdocs(cli, project: Path):
     code, _, err = cli("serve", "-f", str(project / "mkdocs.yml"), "--no-such-option")
     assert code == 1 and "No such option '--no-such-option'" in err
+
+
+@pytest.mark.parametrize("drafts", [False, True])
+def test_serve_shows_draft_versions_only_when_asked(project: Path, tmp_path: Path, drafts: bool):
+    """A new site's example is drafts: `serve --drafts` previews them (a review build); plain
+    `serve` is the site as published, without them."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "living_theories.cli", "serve", "-f",
+               str(project / "mkdocs.yml"), "-a", f"127.0.0.1:{port}"]
+    with (tmp_path / "serve.log").open("w") as out:
+        server = subprocess.Popen(command + (["--drafts"] if drafts else []), stdout=out,
+                                  stderr=subprocess.STDOUT,
+                                  env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    try:
+        site = f"http://127.0.0.1:{port}"
+        wait_for(lambda: "Relationships build trust" in fetch(f"{site}/theories/demo/"),
+                 "the first build")
+        draft = fetch(f"{site}/theories/demo/v2/")
+        assert ("Relationships build trust" in draft) is drafts
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

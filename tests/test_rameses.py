@@ -172,11 +172,12 @@ def test_a_review_build_shows_the_draft_as_a_draft(tmp_path):
 
 def test_the_map_is_cited_at_its_own_address_with_the_versions_it_covers(tmp_path):
     project = copied_project(tmp_path, "minimal")
-    edit(project / "mkdocs.yml", "site_name: Demo theories",
-         "site_name: Demo theories\nsite_url: https://example.org/demo/")
+    edit(project / "mkdocs.yml", "site_url: https://minimal.example.org/",
+         "site_url: https://example.org/demo/")
+    edit(project / "theories/project.yaml", "  - family: Rivera\n    given: Ana",
+         "  - family: Example\n    given: Ada")
     edit(project / "theories/project.yaml", "framework:",
-         "design: realist review and realist evaluation\nauthors:\n  - family: Example\n"
-         "    given: Ada\nframework:")
+         "design: realist review and realist evaluation\nframework:")
     run = build_site(project, tmp_path / "site")
     assert run.returncode == 0, run.stderr
     page = rameses(tmp_path / "site", "demo")

@@ -259,8 +259,8 @@ def test_serve_gives_the_full_build_after_every_kind_of_edit(project: Path, tmp_
     ]
     with living_theories_serve(project, tmp_path, env) as served:
         # (the full builds' address is the one the preview is served at)
-        change(project / "mkdocs.yml", "site_name: Demo theories\n",
-               f"site_name: Demo theories\nsite_url: {served.site}\n")
+        change(project / "mkdocs.yml", "site_url: https://minimal.example.org/\n",
+               f"site_url: {served.site}\n")
         served.reloaded()
         for n, (what, make_edit) in enumerate(edits):
             mark = len(served.log.read_text())

@@ -111,7 +111,8 @@ def test_the_guide_works_as_written(tmp_path: Path):
     assert "wrote 2 feedback records" in out
     # the guide's own install step installed the package into the fresh environment
     assert re.search(r"Successfully installed .*living-theories-\d", out), out[:4000]
-    assert list((tmp_path / "venv").glob("lib/python*/site-packages/living_theories/cli.py"))
+    installed = "lib/python*/site-packages/living_theories/cli/__init__.py"
+    assert list((tmp_path / "venv").glob(installed))
     site = work / "my-theories"
     assert (site / "site/theories/leadership/v1/cite.bib").exists()
     assert (site / "review-site/consultations/round-1/index.html").exists()

@@ -1,0 +1,5 @@
+"""`python -m living_theories.cli`."""
+
+from . import run
+
+run()

@@ -43,6 +43,14 @@ def csl_date(date: str) -> dict[str, Any]:
     return {"date-parts": [[int(x) for x in date.split("-")]]}
 
 
+def plain_text(markdown: str) -> str:
+    """Markdown as one line of plain text, for metadata that is not Markdown (CITATION.cff,
+    .zenodo.json, <meta> tags): citations left out, links as their text, no emphasis marks."""
+    text = re.sub(r"\s*\[[^\]]*@[^\]]*\]", "", " ".join(markdown.split()))
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    return re.sub(r"[*_`]", "", text)
+
+
 def csl_item(project: m.ProjectFile, theory: m.Theory, version: m.Version,
              url: str | None, content_hash: str | None, *, date: str | None = None,
              site_name: str | None = None) -> dict[str, Any]:
@@ -231,8 +239,7 @@ def citation_cff(project: m.ProjectFile, title: str, url: str | None,
     if not project.authors:  # CFF requires an author: credit the publisher or the site
         lines.append(f"  - name: {_cff_quote(project.publisher or title)}")
     if project.description:
-        abstract = re.sub(r"\s*\[[^\]]*@[^\]]*\]", "", " ".join(project.description.split()))
-        lines.append(f"abstract: {_cff_quote(abstract)}")
+        lines.append(f"abstract: {_cff_quote(plain_text(project.description))}")
     if url:
         lines.append(f"url: {_cff_quote(url)}")
     if project.doi:

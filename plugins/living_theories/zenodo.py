@@ -18,12 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from . import models as m
-from .citing import CFF_HEADER, citation_cff, version_title
+from .citing import CFF_HEADER, citation_cff, plain_text, version_title
+from .pages.paths import page_url, version_path
 
 ZENODO_JSON = ".zenodo.json"
 CITATION_CFF = "CITATION.cff"
@@ -36,18 +36,14 @@ def tag(theory: m.Theory, version: m.Version) -> str:
 
 def version_address(site: str | None, theory: m.Theory, version: m.Version) -> str | None:
     """The released version's permanent page, on the site at `site` (None if unknown)."""
-    return f"{site.rstrip('/')}/theories/{theory.id}/v{version.number}/" if site else None
+    return f"{site.rstrip('/')}/{page_url(version_path(theory.id, version.number))}" \
+        if site else None
 
 
 def _creator(person: m.Person) -> dict[str, str]:
     name = f"{person.family}, {person.given}" if person.given else person.family
     return {"name": name, **({"orcid": person.orcid} if person.orcid else {}),
             **({"affiliation": person.affiliation} if person.affiliation else {})}
-
-
-def _plain(text: str) -> str:
-    """Markdown text as one paragraph of plain text: no [@key] citations, spaces joined."""
-    return re.sub(r"\s*\[[^\]]*@[^\]]*\]", "", " ".join(text.split()))
 
 
 def zenodo_metadata(project: m.ProjectFile, theory: m.Theory | None = None,
@@ -62,7 +58,7 @@ def zenodo_metadata(project: m.ProjectFile, theory: m.Theory | None = None,
         about = (f"Version {version.number} ({version.stage}) of the programme theory "
                  f"\"{theory.title}\"" + (f", part of {project.title}" if project.title else "")
                  + (f". Its permanent page: {address}" if address else "") + ".")
-        paragraphs = [_plain(version.statement)] if version.statement else []
+        paragraphs = [plain_text(version.statement)] if version.statement else []
         head: dict[str, Any] = {
             "title": version_title(theory, version), "version": tag(theory, version),
             "publication_date": version.date if version.date and len(version.date) == 10
@@ -71,7 +67,7 @@ def zenodo_metadata(project: m.ProjectFile, theory: m.Theory | None = None,
         address = site
         about = "Realist programme theories, version by version, with their evidence" + (
             f": {address}" if address else "") + "."
-        paragraphs = [_plain(project.description)] if project.description else []
+        paragraphs = [plain_text(project.description)] if project.description else []
         head = {"title": project.title or "Programme theories", "publication_date": today}
     data: dict[str, Any] = {
         **head,

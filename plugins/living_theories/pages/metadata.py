@@ -17,7 +17,7 @@ from markupsafe import escape
 
 from .. import models as m
 from ..citations.bibtex import Reference
-from ..citing import is_organisation
+from ..citing import is_organisation, plain_text
 from ..releases import version_citations
 from .paths import theory_path, version_path
 
@@ -37,20 +37,13 @@ def version_metadata(site: Any, theory: m.Theory, version: m.Version) -> dict[st
     item = site.citation_item(theory, version)
     frozen, project = site.as_released(theory, version)
     date = _iso(item["issued"]["date-parts"][0]) if "issued" in item else None
-    statement = _plain(version.statement) if version.statement else None
+    statement = plain_text(version.statement) if version.statement else None
     return {"meta": _tags(item, date, project, statement),
             "jsonld": _jsonld(site, frozen, version, item, date, project, statement)}
 
 
 def _iso(parts: list[int]) -> str:
     return "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))
-
-
-def _plain(text: str) -> str:
-    """Markdown as one line of plain text, citations left out (as in CITATION.cff)."""
-    text = re.sub(r"\s*\[[^\]]*@[^\]]*\]", "", " ".join(text.split()))
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    return re.sub(r"[*_`]", "", text)
 
 
 def _author_names(item: dict[str, Any]) -> list[str]:

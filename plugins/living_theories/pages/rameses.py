@@ -44,7 +44,7 @@ from .paths import (
     version_path,
 )
 from .site import Site
-from .words import EVIDENCE_KINDS, MODES, RELATIONS, SOURCE_KINDS
+from .words import MODES, RELATIONS, SOURCE_KINDS, evidence_kind
 
 NOT_RECORDED = "Not recorded in this site"
 
@@ -291,13 +291,12 @@ def _evidence(f: _Facts, item: Item) -> None:
     roles = Counter(t.role for _, ts in f.records.values() for t in ts)
     links = Counter(t.aspect for _, ts in f.records.values() for t in ts
                     if t.aspect in ("C-M", "M-O", "C-O"))
-    kinds_told = ", ".join(f"{EVIDENCE_KINDS[k]} {n}" for k, n in kinds.most_common())
+    kinds_told = ", ".join(f"{n} {evidence_kind(k, n)}" for k, n in kinds.most_common())
     roles_told = _and([f"{n} {r}" for r, n in roles.most_common()])
     current = f.versions[-1]
     item.shown.append(Markup(
         f"{_n(len(f.records), 'evidence record')} bear{'s' if len(f.records) == 1 else ''} "
-        f"on this theory (by kind: "
-        f"{text(kinds_told)}): "
+        f"on this theory ({text(kinds_told)}): "
         f"{text(roles_told)}; by source and CMOC in the "
         + f.link("evidence map", EVIDENCE_MAP) + " and in the evidence section of "
         + f.link(f"version {current.number}", version_path(f.theory.id, current.number)

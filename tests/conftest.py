@@ -85,6 +85,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 
 
+def copy_repo_project(dest: Path) -> Path:
+    """A copy of the bundled site's project (theories, evidence, pages, releases)."""
+    for name in ("theories", "evidence", "docs", "releases"):
+        shutil.copytree(REPO / name, dest / name)
+    for name in ("mkdocs.yml", "references.bib", "living-theories.lock"):
+        shutil.copy(REPO / name, dest / name)
+    return dest
+
+
 def wheel_of_this_checkout(tmp_path: Path) -> Path:
     """A wheel built from a copy of this checkout (as `pip wheel` builds it for a release),
     in tmp_path/wheels; the copy is removed again, so nothing can rely on it."""

@@ -13,7 +13,7 @@ import bibtexparser
 import jsonschema
 import pytest
 import yaml
-from conftest import REPO, article, build_site, edit
+from conftest import REPO, article, build_site, copy_repo_project, edit
 from living_theories.history import diff_versions, word_diff
 from living_theories.project import load_project
 
@@ -128,14 +128,6 @@ def test_citation_cff_is_valid(bundled_site):
     assert errors == []
     assert cff["cff-version"] == "1.2.0"
     assert [a["family-names"] for a in cff["authors"]] == ["Knight", "Neiva Ganga", "Tucker"]
-
-
-def copy_repo_project(dest: Path) -> Path:
-    for name in ("theories", "evidence", "docs", "releases"):
-        shutil.copytree(REPO / name, dest / name)
-    for name in ("mkdocs.yml", "references.bib", "living-theories.lock"):
-        shutil.copy(REPO / name, dest / name)
-    return dest
 
 
 def snapshot(site: Path, lock: dict) -> tuple[dict[str, bytes], dict[str, str]]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,8 +22,6 @@ def worker(monkeypatch: pytest.MonkeyPatch) -> None:
     if ahead.cores() < 2:
         pytest.fail("these tests need a machine with two cores or more")
     monkeypatch.setattr(ahead, "MIN_PAGES", 0)
-    # The browser tests' session keeps a Playwright thread; the worker touches nothing of it.
-    monkeypatch.setattr(ahead, "only_thread", lambda: True)
     monkeypatch.delenv("LIVING_THEORIES_WORKERS", raising=False)
 
 
@@ -76,6 +77,51 @@ def test_no_worker_when_it_is_not_worth_it_or_not_wanted(worker, monkeypatch):
     monkeypatch.setattr(ahead, "MIN_PAGES", 0)
     monkeypatch.setenv("LIVING_THEORIES_WORKERS", "0")
     assert ahead.rendering(jobs) is None
+
+
+def test_the_worker_keeps_no_file_of_the_parents_and_writes_nothing(worker, tmp_path, capfd):
+    held = (tmp_path / "held.txt").open("w")  # as the server's connections are
+
+    def make() -> str:
+        print("printed by a page")
+        print("written to stderr", file=sys.stderr)
+        logging.getLogger("mkdocs").error("logged by a page")
+        try:
+            os.fstat(held.fileno())
+        except OSError:
+            return "closed"
+        return "open"
+
+    rendered = ahead.rendering([("p", make)])
+    assert rendered is not None
+    assert rendered.result("p") == "closed"
+    rendered.close()
+    held.close()
+    assert capfd.readouterr() == ("", "")
+
+
+BLOCKED_STDERR = """
+import fcntl, io, os, sys, termios, threading
+from living_theories import ahead
+ahead.MIN_PAGES = 0
+read, write = os.pipe()  # a stream nobody reads: a thread's write to it blocks, holding its lock
+sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(write, "w")), write_through=True)
+threading.Thread(target=lambda: sys.stderr.write("x" * 1_000_000), daemon=True).start()
+waiting = bytearray(4)
+while int.from_bytes(waiting, sys.byteorder) < 4096:  # until the pipe is full
+    fcntl.ioctl(read, termios.FIONREAD, waiting)
+rendered = ahead.rendering([("p", lambda: print("a page's warning", file=sys.stderr) or "made")])
+print(rendered.result("p"), file=sys.__stdout__, flush=True)
+rendered.close()
+os._exit(0)  # (Python's exit would wait for the stream the thread holds)
+"""
+
+
+def test_a_worker_forked_while_a_thread_holds_a_streams_lock_still_renders(worker):
+    """`mkdocs serve` forks the worker beside its threads: one may be writing to the log."""
+    run = subprocess.run([sys.executable, "-c", BLOCKED_STDERR], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "LIVING_THEORIES_WORKERS": "2"})
+    assert run.stdout == "made\n", run.stderr
 
 
 def files_of(site: Path) -> dict[str, bytes]:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import build_site, edit
+from conftest import build_site, copy_repo_project, edit
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60,
@@ -277,6 +277,35 @@ def test_serve_gives_the_full_build_after_every_kind_of_edit(project: Path, tmp_
                 assert not rebuilt, what
         assert "Traceback" not in served.log.read_text()
         assert "A 'dirty' build" not in served.log.read_text()
+
+
+def test_an_edit_that_rebuilds_everything_renders_pages_on_the_other_core(tmp_path: Path):
+    """As a build does, so that a structural edit costs no more than a full build: the
+    bundled site (enough pages for a worker to pay), with a source added."""
+    project = copy_repo_project(tmp_path / "project")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SOURCE_DATE_EPOCH": "1700000000",
+           "LIVING_THEORIES_TIMINGS": "1"}
+    env.pop("LIVING_THEORIES_WORKERS", None)
+    ahead = re.compile(r"rendered ahead on another core [\d.]+ s \((\d+) pages\)")
+    sources = project / "evidence/evaluation-sources.yaml"
+    with living_theories_serve(project, tmp_path, env) as served:
+        settings = (project / "mkdocs.yml").read_text(encoding="utf-8")
+        save(project / "mkdocs.yml", f"site_url: {served.site}\n{settings}")
+        served.reloaded()
+        mark = len(served.log.read_text())
+        change(sources, "sources:\n", "sources:\n  - id: p9-9\n    kind: participant\n"
+                                       "    code: P9/9\n")
+        served.reloaded()
+        full = tmp_path / "full"
+        run = build_site(project, full, env=env)
+        assert run.returncode == 0, run.stderr
+        assert differences(served.folder, full) == []
+        log = served.log.read_text()[mark:]
+        assert "rebuilt all" in log
+        # every generated page (as many as the full build rendered ahead) on the other core
+        assert ahead.findall(log) == ahead.findall(run.stderr)
+        assert int(ahead.findall(log)[0]) > 50
+        assert "Traceback" not in served.log.read_text()
 
 
 def test_serve_says_what_to_do_without_settings(cli, capsys, tmp_path: Path, monkeypatch):

@@ -14,15 +14,22 @@ the ones before them to HTML on this core; MkDocs asks for each page's Markdown 
 gets the worker's text. If the worker fails or stops, the caller renders what is left itself.
 
 Workers are forked, so they start at once with everything imported; that is done only on
-Linux, with more than one core, when no other thread runs (a forked process gets the memory
-but not the threads, whose locks might be held; `mkdocs serve` runs threads, and parses and
-renders only what changed anyway), and when there is enough work to be worth it.
+Linux, with more than one core, and when there is enough work to be worth it.
 `LIVING_THEORIES_WORKERS=0` in the environment keeps all the work in one process.
+
+A forked process gets the memory but not the threads, whose locks might be held at the fork.
+The parsing workers are forked only when no other thread runs. The rendering worker is forked
+in `mkdocs serve` too (its server and file watcher are threads), where a structural edit
+builds every page again: it touches nothing those threads use (they serve files and watch
+folders), Python resets the locks of logging and imports in a forked child, and the worker
+writes to no stream of the parent's (it gets its own, to /dev/null) and keeps no other file
+of the parent's open (a connection the server closes is then closed at once).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import marshal
 import os
 import signal
@@ -30,6 +37,7 @@ import struct
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,8 +105,10 @@ def only_thread() -> bool:
     return threading.active_count() == 1
 
 
-def may_fork() -> bool:
-    return (sys.platform == "linux" and cores() >= 2 and only_thread()
+def may_fork(threads: bool = False) -> bool:
+    """Whether to fork workers here; `threads`: a worker that is safe while other threads run
+    (see the module's docstring)."""
+    return (sys.platform == "linux" and cores() >= 2 and (threads or only_thread())
             and os.environ.get("LIVING_THEORIES_WORKERS") != "0")
 
 
@@ -144,7 +154,7 @@ _FRAME = struct.Struct("<II")  # a page on the pipe: key length, text length, th
 def rendering(jobs: list[tuple[str, Callable[[], str]]]) -> Rendered | None:
     """Texts of `jobs` (key, function) made in order by a forked worker, or None if that is
     not worth it here (see the module's docstring)."""
-    if len(jobs) < MIN_PAGES or not may_fork():
+    if len(jobs) < MIN_PAGES or not may_fork(threads=True):
         return None
     return Rendered(jobs)
 
@@ -156,9 +166,11 @@ class Rendered:
     def __init__(self, jobs: list[tuple[str, Callable[[], str]]]):
         read, write = os.pipe()
         parent = os.getpid()
-        pid = os.fork()
+        with warnings.catch_warnings():  # (Python 3.12 warns of forking beside threads)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
         if pid == 0:  # the worker
-            os.close(read)
+            _on_its_own(write)
             die_with_parent(parent)
             _render(jobs, write)
         os.close(write)
@@ -211,6 +223,20 @@ class Rendered:
         self.pipe.close()
         os.waitpid(self.pid, 0)
         self.pid = None
+
+
+def _on_its_own(keep: int) -> None:
+    """In a worker forked beside other threads: no file of the parent's but `keep` (the
+    pipe) stays open, and anything written to the standard streams or logged goes nowhere
+    (a stream's lock may have been held by another thread at the fork)."""
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    sys.stdin = sys.stdout = sys.stderr = open(1, "w", closefd=False)  # noqa: SIM115
+    logging.disable(logging.CRITICAL)
 
 
 def _render(jobs: list[tuple[str, Callable[[], str]]], fd: int) -> NoReturn:

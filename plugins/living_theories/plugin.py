@@ -309,8 +309,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             file = RenderedFile.generated(config, page.path, content="", inclusion=inclusion)
             # serve keeps pages to reuse them in the next rebuild (see rebuilds.py)
             file.render = functools.partial(self._render, page, self.command == "serve")
-            if self.command != "serve":  # (serve renders only the pages an edit changed)
-                self._to_render.append((page.path, functools.partial(page.markdown, keep=False)))
+            if callable(page.body):  # (serve keeps the pages an edit did not change)
+                self._to_render.append((page.path, page.rendered_body))
             file.unchanged = page.path in previous and page.path not in changed
             files.append(file)
         for download in downloads:
@@ -404,7 +404,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         start, formatting = time.perf_counter(), self.citer.seconds if self.citer else 0.0
         try:
             made = self._ahead.result(page.path) if self._ahead is not None else None
-            return made if made is not None else page.markdown(keep=keep)
+            return page.markdown(keep=keep, body=made)
         finally:  # (citations formatted meanwhile are counted apart, see on_post_build)
             spent = time.perf_counter() - start - ((self.citer.seconds if self.citer else 0.0)
                                                    - formatting)

@@ -39,14 +39,22 @@ class Page:
             self.body = self.body()
         return self.body
 
-    def markdown(self, keep: bool = True) -> str:
+    def rendered_body(self) -> str:
+        """The body, rendered now if it is not yet and not kept (a worker renders pages
+        ahead with this, see ahead.py)."""
+        return self.body() if callable(self.body) else self.body
+
+    def markdown(self, keep: bool = True, body: str | None = None) -> str:
         """The page as a Markdown file, its title in front matter. Themes print the title in
         <title> through `striptags`, which removes tags and then decodes entities: so the
         title holds no '<', '>' or entity. With `keep=False` the rendered body is not kept
-        (for a caller that keeps its own copy)."""
+        (for a caller that keeps its own copy). `body` is the body rendered elsewhere."""
         title = self.title.replace("<", "\u2039").replace(">", "\u203a")
         title = re.sub(r"&(?=#?\w+;)", "\uff06", title)
-        body = self.content if keep or not callable(self.body) else self.body()
+        if body is None:
+            body = self.content if keep else self.rendered_body()
+        elif keep:
+            self.body = body
         trail = breadcrumbs(self.crumbs, lambda target: relative(self.path, target), text) \
             if self.crumbs else ""
         return f"---\ntitle: {json.dumps(title)}\n---\n\n{trail}{body}"

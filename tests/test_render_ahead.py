@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, build_site
 from living_theories import ahead
-from living_theories.pages import generate
+from living_theories.pages import TEMPLATES, generate
 from living_theories.project import load_project
 
 
@@ -122,6 +122,23 @@ def test_a_worker_forked_while_a_thread_holds_a_streams_lock_still_renders(worke
     run = subprocess.run([sys.executable, "-c", BLOCKED_STDERR], capture_output=True, text=True,
                          timeout=120, env={**os.environ, "LIVING_THEORIES_WORKERS": "2"})
     assert run.stdout == "made\n", run.stderr
+
+
+def test_a_job_done_meanwhile_runs_in_another_process(worker, tmp_path):
+    done = tmp_path / "done"
+    child = ahead.meanwhile(lambda: done.write_text(str(os.getpid())))
+    assert child is not None
+    child.wait()
+    assert child.pid is None and int(done.read_text()) != os.getpid()
+
+
+def test_a_first_build_compiles_every_template_on_the_other_core(project, tmp_path):
+    """So that the worker rendering pages finds them compiled (a first build, or a fresh
+    clone, has none in its cache)."""
+    run = build_site(project, tmp_path / "site")
+    assert run.returncode == 0, run.stderr
+    compiled = list((project / ".cache/living-theories/templates").glob("__jinja2_*.cache"))
+    assert len(compiled) == len(list(TEMPLATES.glob("*.j2")))
 
 
 def files_of(site: Path) -> dict[str, bytes]:

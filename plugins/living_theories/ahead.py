@@ -225,12 +225,45 @@ class Rendered:
         self.pid = None
 
 
-def _on_its_own(keep: int) -> None:
+def meanwhile(job: Callable[[], object]) -> Child | None:
+    """Run `job` in a forked worker while this process goes on, for what it leaves on disk
+    (the templates compiled into the cache for a first build), or None if workers are not
+    wanted here. Its failures are its own: whatever it did not do is done when needed."""
+    if not may_fork(threads=True):
+        return None
+    parent = os.getpid()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        try:
+            _on_its_own()
+            die_with_parent(parent)
+            job()
+        finally:
+            os._exit(0)
+    return Child(pid)
+
+
+class Child:
+    def __init__(self, pid: int) -> None:
+        self.pid: int | None = pid
+
+    def wait(self) -> None:
+        if self.pid is not None:
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+
+def _on_its_own(keep: int | None = None) -> None:
     """In a worker forked beside other threads: no file of the parent's but `keep` (the
     pipe) stays open, and anything written to the standard streams or logged goes nowhere
     (a stream's lock may have been held by another thread at the fork)."""
-    os.closerange(3, keep)
-    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    if keep is None:
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    else:
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)

@@ -44,10 +44,12 @@ from .pages import (
     REFERENCES,
     Generated,
     Options,
+    compile_templates,
     keep_compiled_templates,
     page_title,
     page_url,
     site_files,
+    uncompiled_templates,
 )
 from .pages import Page as GeneratedPage
 from .project import BIBLIOGRAPHY, CACHE, Project, load_project
@@ -121,6 +123,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         # A build's pages, rendered ahead on another core (see ahead.py).
         self._to_render: list[tuple[str, Callable[[], str]]] = []
         self._ahead: ahead.Rendered | None = None
+        self._compiling: ahead.Child | None = None  # templates compiled meanwhile
         # The URL policy (links.py): generated pages, the page being converted if it is one,
         # and the addresses the project's check already reported.
         self._generated_paths: set[str] = set()
@@ -151,6 +154,11 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
     def _on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = self._root(config)
         bib = root / self.config.bibliography
+        keep_compiled_templates(root / CACHE / "templates")
+        if self._compiling is None:  # (a first build: compiled on another core meanwhile)
+            todo = uncompiled_templates()
+            self._compiling = ahead.meanwhile(functools.partial(compile_templates, todo)) \
+                if todo else None
         signature = _signature(root, bib)
         if signature != self._signature or self.project is None:
             project, problems = load_project(root, bib)
@@ -171,7 +179,6 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                     self._signature = signature
                     return self._configure(config, root, bib)
                 raise PluginError(f"living-theories: {summary}; the site was not built")
-            keep_compiled_templates(root / CACHE / "templates")
             citer = self.citer
             language = config.theme.get("language") if config.theme else None
             if citer is None or citer.bibliography is not project.bibliography \
@@ -230,6 +237,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self._served = None  # (serve: the next build writes everything again)
 
     def _stop_ahead(self) -> None:
+        if self._compiling is not None:
+            self._compiling.wait()
+            self._compiling = None
         if self._ahead is not None:
             self._ahead.close()
             self.timings["ahead"] = self._ahead.seconds
@@ -249,6 +259,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                 # the search index is written, the build's peak of memory.
                 gc.unfreeze()
                 gc.collect()
+                _settle()  # (what is left lives to the end: Python's exit need not walk it)
         # The plugin's own work in this build, for the benchmarks (benchmarks/run).
         if os.environ.get("LIVING_THEORIES_TIMINGS") and self.citer is not None:
             cites = self.citer.seconds - self._citations_before

@@ -260,17 +260,19 @@ class Citer:
         """The site's reference list of these keys: (key, HTML) in the style's order. A
         numbered style's numbers belong to each page's own list, so the site's list is
         unnumbered and alphabetical (as a bibliography is)."""
-        references = list(self.format([((Cite(k),), False) for k in keys]).references)
+        keys = [k for k in dict.fromkeys(keys) if k in self.bibliography]
+        if any(k not in self._order for k in keys):
+            self.prepare(self._keys + keys)
+        keys.sort(key=self._order.__getitem__)  # (no citation is formatted: none is shown)
         if not self.numeric:
-            return references
+            return [(key, self._entries[key]) for key in keys]
         def by_author(key: str) -> tuple[str, ...]:
             ref = self.bibliography[key]
             names = ref.names("author") or ref.names("editor")
             first = [n.family for n in names] or [ref.field("title") or key]
             return (*(n.casefold() for n in first), ref.field("year") or "")
 
-        return sorted(((key, self.entry(key)) for key, _ in references),
-                      key=lambda kv: by_author(kv[0]))
+        return [(key, self.entry(key)) for key in sorted(keys, key=by_author)]
 
     def entry(self, key: str) -> str:
         """A cited key's reference list entry without a numbered style's number (a full

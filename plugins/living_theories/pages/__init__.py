@@ -41,14 +41,21 @@ from .paths import (
     theory_path,
     version_path,
 )
-from .render import TEMPLATES, Renderer, keep_compiled_templates
+from .render import (
+    TEMPLATES,
+    Renderer,
+    compile_templates,
+    keep_compiled_templates,
+    uncompiled_templates,
+)
 from .site import Site
 
 __all__ = [
     "CONSULTATIONS", "CONTEXTS", "EVIDENCE_MAP", "REFERENCES", "SOURCES", "TEMPLATES", "THEORIES",
-    "Download", "Generated", "Options", "Page", "Renderer", "Site", "cmoc_path", "compare_path",
+    "Download", "Generated", "Options", "Page", "Renderer", "Site", "cmoc_path",
+    "compare_path", "compile_templates",
     "downloads", "evidence_map", "generate", "history_path", "keep_compiled_templates", "md",
     "pack_path", "page_title", "page_url", "rameses_path", "refinement_path", "relative",
     "round_path", "site_files", "source_path", "substantive_path", "template_path", "text",
-    "theory_path", "version_path",
+    "theory_path", "uncompiled_templates", "version_path",
 ]

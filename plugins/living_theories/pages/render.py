@@ -122,6 +122,25 @@ def keep_compiled_templates(folder: Path) -> None:
     _ENV.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
 
 
+def uncompiled_templates() -> list[str]:
+    """The templates that have no compiled copy in the cache (a first build, or edited)."""
+    cache = _ENV.bytecode_cache
+    if cache is None or _ENV.loader is None:
+        return []
+    out = []
+    for name in _ENV.list_templates():
+        source, filename, _ = _ENV.loader.get_source(_ENV, name)
+        if cache.get_bucket(_ENV, name, filename, source).code is None:
+            out.append(name)
+    return out
+
+
+def compile_templates(names: list[str]) -> None:
+    """Compile these templates into the cache (see `keep_compiled_templates`)."""
+    for name in names:
+        _ENV.get_template(name)
+
+
 class Deferred(functools.partial):
     """A value for a page that is worked out only if the page is rendered."""
 

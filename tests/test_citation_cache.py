@@ -110,3 +110,28 @@ def test_a_build_keeps_its_formatted_citations_for_the_next(project, tmp_path):
     assert run_.returncode == 0, run_.stderr
     references = (tmp_path / "again/references/index.html").read_text(encoding="utf-8")
     assert "Kept Evaluation" in references and "Realistic Evaluation" not in references
+
+
+@pytest.mark.parametrize("style", ["harvard-cite-them-right", "vancouver"])
+def test_citations_formatted_in_another_process_are_taken_as_formatted_here(bib, style):
+    """A worker rendering pages ahead formats their citations and hands them on (ahead.py):
+    the citations extension then finds them formatted."""
+    def citer() -> Citer:
+        made = Citer(load_bibliography(bib, Problems(bib.parent)), style)
+        made.prepare(KEYS)
+        return made
+
+    worker, here, alone = citer(), citer(), citer()
+    made = worker.format(GROUPS)
+    assert worker.formatted == len(GROUPS)
+    here.learn(worker.learned())
+    assert worker.learned() == ""  # each citation is handed on once
+    assert here.format(GROUPS) == made == alone.format(GROUPS)
+    assert here.formatted == 0 and alone.formatted == len(GROUPS)
+    # Keys registered again since (here or there): what was formatted before is not taken.
+    worker.format([((Cite("kozlowska2020", locator="p. 9"),), False)])
+    later = citer()
+    later.prepare(list(reversed(KEYS)))
+    later.learn(worker.learned())
+    later.format([((Cite("kozlowska2020", locator="p. 9"),), False)])
+    assert later.formatted == 1

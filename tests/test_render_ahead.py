@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, build_site
+from conftest import build_site, copy_repo_project
 from living_theories import ahead
+from living_theories.citations.syntax import find_citations
 from living_theories.pages import TEMPLATES, generate
 from living_theories.project import load_project
 
@@ -103,6 +106,7 @@ def test_the_worker_keeps_no_file_of_the_parents_and_writes_nothing(worker, tmp_
 BLOCKED_STDERR = """
 import fcntl, io, os, sys, termios, threading
 from living_theories import ahead
+from living_theories.citations.syntax import find_citations
 ahead.MIN_PAGES = 0
 read, write = os.pipe()  # a stream nobody reads: a thread's write to it blocks, holding its lock
 sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(write, "w")), write_through=True)
@@ -147,13 +151,46 @@ def files_of(site: Path) -> dict[str, bytes]:
 
 
 def test_a_build_renders_its_pages_ahead_and_makes_the_same_site(tmp_path):
+    """A first build (nothing cached), with the pages rendered on another core and without:
+    the worker also formats the pages' citations, and hands them on."""
+    project = copy_repo_project(tmp_path / "project")
     timings = {"LIVING_THEORIES_TIMINGS": "1"}
-    ahead_run = build_site(REPO, tmp_path / "ahead", env=timings)
-    alone_run = build_site(REPO, tmp_path / "alone",
+    ahead_run = build_site(project, tmp_path / "ahead", env=timings)
+    shutil.rmtree(project / ".cache")
+    alone_run = build_site(project, tmp_path / "alone",
                            env={**timings, "LIVING_THEORIES_WORKERS": "0"})
     assert ahead_run.returncode == 0 and alone_run.returncode == 0, ahead_run.stderr
     found = re.compile(r"rendered ahead on another core [\d.]+ s \((\d+) pages\)")
-    project, _ = load_project(REPO)
-    assert found.findall(ahead_run.stderr) == [str(len(generate(project)))]
+    loaded, _ = load_project(project)
+    assert found.findall(ahead_run.stderr) == [str(len(generate(loaded)))]
     assert found.findall(alone_run.stderr) == ["0"]
     assert files_of(tmp_path / "ahead") == files_of(tmp_path / "alone")
+    # Here, only the citations of the hand-written pages were formatted (one by one, as
+    # every page cites in its own way; the style is author-date).
+    by_hand = {(c.cites, c.in_text) for page in (project / "docs").rglob("*.md")
+               for c in find_citations(page.read_text(encoding="utf-8"))}
+    formatted = re.compile(r"citations in pages [\d.]+: (\d+) formatted")
+    (here,), (alone,) = formatted.findall(ahead_run.stderr), formatted.findall(alone_run.stderr)
+    assert int(here) == len(by_hand) < int(alone)
+
+
+def test_notes_made_with_each_text_arrive_with_it(worker):
+    done: list[str] = []  # (the worker's own copy)
+
+    def make(n: int) -> Callable[[], str]:
+        return lambda: done.append(f"p{n}") or f"text {n}"
+
+    def notes() -> str:
+        taken = ",".join(done)
+        done.clear()
+        return taken
+
+    learned: list[str] = []
+    rendered = ahead.rendering([(f"p{n}", make(n)) for n in range(6)], (notes, learned.append))
+    assert rendered is not None
+    assert rendered.result("p2") == "text 2"
+    assert learned == ["p0", "p1", "p2"]  # those of texts made before it too
+    assert [rendered.result(f"p{n}") for n in (0, 5)] == ["text 0", "text 5"]
+    assert learned == [f"p{n}" for n in range(6)]
+    rendered.close()
+    assert done == []  # nothing made here

@@ -148,22 +148,28 @@ def _size(path: Path) -> int:
 
 # --- Rendering pages ahead --------------------------------------------------------------------
 
-_FRAME = struct.Struct("<II")  # a page on the pipe: key length, text length, then both (UTF-8)
+# A page on the pipe: the lengths of its key, text and notes, then the three (UTF-8).
+_FRAME = struct.Struct("<III")
 
 
-def rendering(jobs: list[tuple[str, Callable[[], str]]]) -> Rendered | None:
+def rendering(jobs: list[tuple[str, Callable[[], str]]],
+              notes: tuple[Callable[[], str], Callable[[str], None]] | None = None,
+              ) -> Rendered | None:
     """Texts of `jobs` (key, function) made in order by a forked worker, or None if that is
-    not worth it here (see the module's docstring)."""
+    not worth it here (see the module's docstring). `notes`: what the worker learned while
+    making a text (in the worker: the first function gives it, e.g. the citations it
+    formatted), handed to the second function here as the text arrives."""
     if len(jobs) < MIN_PAGES or not may_fork(threads=True):
         return None
-    return Rendered(jobs)
+    return Rendered(jobs, notes)
 
 
 class Rendered:
     """The worker's texts, asked for by key. `result` gives None for a text the worker did not
     make (it failed, or was stopped): the caller makes that one itself."""
 
-    def __init__(self, jobs: list[tuple[str, Callable[[], str]]]):
+    def __init__(self, jobs: list[tuple[str, Callable[[], str]]],
+                 notes: tuple[Callable[[], str], Callable[[str], None]] | None = None):
         read, write = os.pipe()
         parent = os.getpid()
         with warnings.catch_warnings():  # (Python 3.12 warns of forking beside threads)
@@ -172,11 +178,12 @@ class Rendered:
         if pid == 0:  # the worker
             _on_its_own(write)
             die_with_parent(parent)
-            _render(jobs, write)
+            _render(jobs, write, notes[0] if notes else None)
         os.close(write)
         self.pid: int | None = pid
         self.count = len(jobs)
         self.pipe = os.fdopen(read, "rb")
+        self.learn = notes[1] if notes else None
         self.early: dict[str, str] = {}  # texts made before the one asked for
         self.ended = False
         self.handed: set[str] = set()
@@ -206,7 +213,10 @@ class Rendered:
         body = self.pipe.read(sum(sizes))
         if len(body) < sum(sizes):
             return None
-        key, text = body[: sizes[0]].decode(), body[sizes[0]:].decode()
+        split, end = sizes[0], sizes[0] + sizes[1]
+        key, text, notes = body[:split].decode(), body[split:end].decode(), body[end:].decode()
+        if notes and self.learn is not None:
+            self.learn(notes)
         if not key:  # the last frame: how long the worker spent rendering
             self.seconds = float(text)
             return None
@@ -272,16 +282,19 @@ def _on_its_own(keep: int | None = None) -> None:
     logging.disable(logging.CRITICAL)
 
 
-def _render(jobs: list[tuple[str, Callable[[], str]]], fd: int) -> NoReturn:
-    """In the worker: each text in order onto the pipe, then the seconds spent; at the first
-    failure (a job's error, the caller gone), stop."""
+def _render(jobs: list[tuple[str, Callable[[], str]]], fd: int,
+            notes: Callable[[], str] | None) -> NoReturn:
+    """In the worker: each text (and its notes) in order onto the pipe, then the seconds
+    spent; at the first failure (a job's error, the caller gone), stop."""
     try:
         with os.fdopen(fd, "wb") as out:
             def send(key: str, text: str) -> None:
                 name, body = key.encode(), text.encode()
-                out.write(_FRAME.pack(len(name), len(body)))
+                extra = notes().encode() if notes is not None else b""
+                out.write(_FRAME.pack(len(name), len(body), len(extra)))
                 out.write(name)
                 out.write(body)
+                out.write(extra)
                 out.flush()
 
             spent = 0.0

@@ -111,6 +111,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self._why = ""
         self.timings: dict[str, float] = {}
         self._citations_before = 0.0
+        self._formatted_before = 0
         self.canonical: dict[str, str] = {}
         # Generated page -> its <head> tags (a released version's citation metadata).
         self.heads: dict[str, Callable[[], str]] = {}
@@ -227,9 +228,11 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         finally:
             self.timings["pages"] = time.perf_counter() - start
             self._citations_before = self.citer.seconds if self.citer else 0.0
+            self._formatted_before = self.citer.formatted if self.citer else 0
             _settle()
             # (forked once the project is out of the collector's sight: the worker inherits that)
-            self._ahead = ahead.rendering(self._to_render)
+            notes = (self.citer.learned, self.citer.learn) if self.citer else None
+            self._ahead = ahead.rendering(self._to_render, notes)
             self._to_render = []
 
     def on_build_error(self, *, error: Exception) -> None:
@@ -263,10 +266,12 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         # The plugin's own work in this build, for the benchmarks (benchmarks/run).
         if os.environ.get("LIVING_THEORIES_TIMINGS") and self.citer is not None:
             cites = self.citer.seconds - self._citations_before
+            formatted = self.citer.formatted - self._formatted_before
             pages = self.timings.get("pages", 0) + self.timings.get("render", 0)
             work = self.timings.get("load", 0) + pages + cites
             log.info(f"plugin work {work:.3f} s (loading {self.timings.get('load', 0):.3f}, "
-                     f"pages {pages:.3f}, citations in pages {cites:.3f}); rendered ahead on "
+                     f"pages {pages:.3f}, citations in pages {cites:.3f}: {formatted} "
+                     "formatted); rendered ahead on "
                      f"another core {self.timings.get('ahead', 0):.3f} s "
                      f"({self.timings.get('ahead_pages', 0)} pages)")
 
@@ -321,7 +326,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             # serve keeps pages to reuse them in the next rebuild (see rebuilds.py)
             file.render = functools.partial(self._render, page, self.command == "serve")
             if callable(page.body):  # (serve keeps the pages an edit did not change)
-                self._to_render.append((page.path, page.rendered_body))
+                self._to_render.append((page.path, functools.partial(self._made_ahead, page)))
             file.unchanged = page.path in previous and page.path not in changed
             files.append(file)
         for download in downloads:
@@ -420,6 +425,14 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             spent = time.perf_counter() - start - ((self.citer.seconds if self.citer else 0.0)
                                                    - formatting)
             self.timings["render"] = self.timings.get("render", 0) + spent
+
+    def _made_ahead(self, page: GeneratedPage) -> str:
+        """(In the worker rendering pages ahead) A page's body, with its citations formatted:
+        the citations extension asks for them here when it converts the page."""
+        body = page.rendered_body()
+        assert self.citer is not None
+        self.citer.format([(c.cites, c.in_text) for c in find_citations(body)])
+        return body
 
     def _check_citations(self, file: File, docs: str) -> list[str]:
         """Keys cited by a hand-written page; unknown ones are reported with file and line."""

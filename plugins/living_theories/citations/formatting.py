@@ -209,6 +209,7 @@ class Citer:
         self._items: dict[str, dict[str, Any]] = {}
         self._cache: dict[tuple, Formatted] = {}
         self.seconds = 0.0  # time spent formatting, for the benchmarks
+        self.formatted = 0  # citations formatted here (not found in a cache), for the same
         self._keys: list[str] = []
         self._global: CitationStylesBibliography | None = None
         self._entries: dict[str, str] = {}
@@ -216,6 +217,8 @@ class Citer:
         self._group_cache: dict[GroupKey, str] = {}
         self._page_orders: dict[tuple[str, ...], tuple[str, ...]] = {}  # reference list order
         self._item_cache: dict[str, str] = {}
+        self._new: list[GroupKey] = []  # groups formatted since `learned` was last asked
+        self._prepared = 0  # how many times the keys were registered (see `learned`)
 
     @property
     def style(self) -> CitationStylesStyle:
@@ -295,6 +298,8 @@ class Citer:
         if keys == self._keys:
             return
         self._keys = keys
+        self._prepared += 1
+        self._new.clear()
         self._global = None
         self._cache.clear()
         self._group_cache.clear()
@@ -380,6 +385,31 @@ class Citer:
         except OSError:
             pass  # a read-only checkout: just no cache
 
+    def learned(self) -> str:
+        """The citations formatted since this was last asked (and, for a numbered style, the
+        order of their pages' reference lists), as `learn` takes them: a worker rendering
+        pages ahead formats their citations and hands them on (see ahead.py)."""
+        new, self._new = self._new, []
+        if not new:
+            return ""
+        pages = {key[2] for key in new if key[2] in self._page_orders}
+        return json.dumps({"prepared": self._prepared,
+                           "groups": [[_group_json(k), self._group_cache[k]] for k in new],
+                           "pages": [[list(p), list(self._page_orders[p])] for p in pages]},
+                          ensure_ascii=False)
+
+    def learn(self, data: str) -> None:
+        """Citations formatted by another process for this bibliography (see `learned`):
+        taken if both registered the same keys (one forked from the other, and neither
+        registered keys again since)."""
+        found = json.loads(data)
+        if found["prepared"] != self._prepared:
+            return
+        for group, text in found["groups"]:
+            self._group_cache.setdefault(_group_key(group), text)
+        for page, order in found["pages"]:
+            self._page_orders.setdefault(tuple(page), tuple(order))
+
     def _format(self, groups: list[tuple[tuple[Cite, ...], bool]],
                 registered: tuple[str, ...]) -> Formatted:
         cited = [*registered, *(c.key for cites, _ in groups for c in cites)]
@@ -401,6 +431,8 @@ class Citer:
                 if bib is None:
                     bib = self._page_bibliography(page) if page else self._global_bibliography()
                 self._group_cache[key] = self._render(cites, in_text, csl, bib)
+                self._new.append(key)
+                self.formatted += 1
             texts.append(self._group_cache[key])
         if not page:
             keys = sorted(wanted, key=self._order.__getitem__)

@@ -201,6 +201,18 @@ def serve_only(corpus: Path, work: Path, lt: list[str], args: argparse.Namespace
         shutil.rmtree(work, ignore_errors=True)
 
 
+def compiled_code() -> None:
+    """Living Theories' modules compiled to bytecode, as pip compiles a package it installs
+    (and compiled those of MkDocs and Material, which the baseline uses): an editable install,
+    or PYTHONDONTWRITEBYTECODE=1, would otherwise compile them again in every command
+    (0.07 s each time)."""
+    import compileall
+
+    import living_theories
+
+    compileall.compile_dir(Path(living_theories.__file__).parent, quiet=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["S", "M", "L"], default="S")
@@ -221,6 +233,7 @@ def main() -> None:
     # The command as pip installed it for this Python, not a wrapper found first on PATH
     # (pyenv's shims cost 0.1-0.2 s a call of their own).
     script = Path(sys.executable).with_name("living-theories")
+    compiled_code()
     lt = [str(script)] if script.exists() else [sys.executable, "-m", "living_theories.cli"]
     if args.serve_only:
         return serve_only(corpus, work, lt, args)

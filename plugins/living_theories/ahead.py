@@ -1,5 +1,5 @@
-"""Work done ahead on the other cores: parsing files for a first run over a big project, and
-rendering the pages of a build.
+"""Work done ahead on the other cores: parsing files for a first run over a big project,
+compiling the page templates for a first build, and rendering the pages of a build.
 
 Reading YAML and BibTeX is most of the time of a first `validate` or build of a big project
 (later runs find the files in the parse cache, see cache.py), and each file can be parsed on
@@ -11,7 +11,13 @@ reader, which reports it as usual. So the results are the same with or without w
 
 A build's pages are rendered in order by one forked worker (`rendering`) while MkDocs converts
 the ones before them to HTML on this core; MkDocs asks for each page's Markdown as it goes and
-gets the worker's text. If the worker fails or stops, the caller renders what is left itself.
+gets the worker's text. The worker also formats the citations of each page it renders and
+sends them with the page (its notes), so that the citations extension here finds them
+formatted. If the worker fails or stops, the caller renders what is left itself.
+
+A first build (a fresh clone, or a publishing workflow without a cache) also compiles the
+templates in a worker of its own (`meanwhile`) while this process loads the project: the
+compiled templates are in the project's cache by the time pages are rendered.
 
 Workers are forked, so they start at once with everything imported; that is done only on
 Linux, with more than one core, and when there is enough work to be worth it.

@@ -2,8 +2,8 @@
 
 on_config  load and check the project (stop with every problem listed), register the
            citations Markdown extension and the site's own assets
-on_files   add the generated pages (in memory, rendered when MkDocs reads them, in a build
-           ahead on another core) and assets
+on_files   add the generated pages (in memory, rendered when MkDocs reads them, or ahead on
+           another core when there are many) and assets
 on_page_markdown  tell the citations extension which page it is rendering, and the URL
            policy (links.py) whether it is a generated page
 on_nav, on_env, on_post_build  (`living-theories serve`) build only what an edit changed, and

@@ -156,7 +156,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         root = self._root(config)
         bib = root / self.config.bibliography
         keep_compiled_templates(root / CACHE / "templates")
-        if self._compiling is None:  # (a first build: compiled on another core meanwhile)
+        if self.project is None and self._compiling is None:
+            # A first build compiles the templates on another core while it loads.
             todo = uncompiled_templates()
             self._compiling = ahead.meanwhile(functools.partial(compile_templates, todo)) \
                 if todo else None

@@ -223,6 +223,10 @@ def main() -> None:
     parser.add_argument("--serve-only", action="store_true",
                         help="only living-theories serve, against --runs warm full builds")
     args = parser.parse_args()
+    # The servers are stopped as Ctrl+C stops them. Started in the background by a shell,
+    # this process ignores Ctrl+C, and so would they (an ignored signal is inherited): with a
+    # handler of its own here, they start with the default again.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     load_start = os.getloadavg()[0]
     work = args.keep or Path(tempfile.mkdtemp(prefix=f"lt-bench-{args.size}-"))
     corpus, export = work / "corpus", work / "export"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,6 +14,11 @@ import pytest
 from living_theories.cli import main
 
 PROJECTS = Path(__file__).parent / "projects"
+
+# Preview servers are stopped as Ctrl+C stops them. A test run started in the background by a
+# shell ignores Ctrl+C, and so would the servers (an ignored signal is inherited): with a
+# handler of its own here, they start with the default again.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

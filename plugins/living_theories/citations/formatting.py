@@ -13,7 +13,7 @@ import html
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -164,6 +164,14 @@ def _group_key(data: list) -> GroupKey:
     return tuple(Cite(*c) for c in cites), bool(in_text), tuple(page)
 
 
+def _formatted_from(data: dict[str, Any]) -> tuple[dict[GroupKey, str],
+                                                   dict[tuple[str, ...], tuple[str, ...]]]:
+    """The groups and pages of `Citer._formatted_json`'s data."""
+    groups = {_group_key(g): text for g, text in data["groups"]}
+    pages = {tuple(page): tuple(order) for page, order in data.get("pages", ())}
+    return groups, pages
+
+
 def parse_locator(text: str) -> tuple[str, str] | None:
     """'p. 4' -> ('page', '4'); 'chap. 1' -> ('chapter', '1'); a bare '4' is a page."""
     text = text.strip()
@@ -263,9 +271,7 @@ class Citer:
         """The site's reference list of these keys: (key, HTML) in the style's order. A
         numbered style's numbers belong to each page's own list, so the site's list is
         unnumbered and alphabetical (as a bibliography is)."""
-        keys = [k for k in dict.fromkeys(keys) if k in self.bibliography]
-        if any(k not in self._order for k in keys):
-            self.prepare(self._keys + keys)
+        keys = self._known(keys)
         keys.sort(key=self._order.__getitem__)  # (no citation is formatted: none is shown)
         if not self.numeric:
             return [(key, self._entries[key]) for key in keys]
@@ -343,8 +349,7 @@ class Citer:
         try:
             data = json.loads(self._cache_file.read_text(encoding="utf-8"))
             entries = dict(data["entries"])
-            groups = {_group_key(g): text for g, text in data["groups"]}
-            pages = {tuple(page): tuple(order) for page, order in data.get("pages", ())}
+            groups, pages = _formatted_from(data)
             if not all(isinstance(k, str) for kv in pages.items() for ks in kv for k in ks):
                 raise TypeError("not lists of keys")
             items = dict(data.get("items", ()))
@@ -372,8 +377,7 @@ class Citer:
         if self._cache_file is None:
             return
         data = {"entries": list(self._entries.items()),
-                "groups": [[_group_json(k), v] for k, v in self._group_cache.items()],
-                "pages": [[list(k), list(v)] for k, v in self._page_orders.items()],
+                **self._formatted_json(self._group_cache, self._page_orders),
                 "items": list(self._item_cache.items())}
         try:
             self._cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -393,9 +397,7 @@ class Citer:
         if not new:
             return ""
         pages = {key[2] for key in new if key[2] in self._page_orders}
-        return json.dumps({"prepared": self._prepared,
-                           "groups": [[_group_json(k), self._group_cache[k]] for k in new],
-                           "pages": [[list(p), list(self._page_orders[p])] for p in pages]},
+        return json.dumps({"prepared": self._prepared, **self._formatted_json(new, pages)},
                           ensure_ascii=False)
 
     def learn(self, data: str) -> None:
@@ -405,17 +407,30 @@ class Citer:
         found = json.loads(data)
         if found["prepared"] != self._prepared:
             return
-        for group, text in found["groups"]:
-            self._group_cache.setdefault(_group_key(group), text)
-        for page, order in found["pages"]:
-            self._page_orders.setdefault(tuple(page), tuple(order))
+        groups, pages = _formatted_from(found)
+        for group, text in groups.items():  # (what is here already stays)
+            self._group_cache.setdefault(group, text)
+        for page, order in pages.items():
+            self._page_orders.setdefault(page, order)
+
+    def _formatted_json(self, groups: Iterable[GroupKey],
+                        pages: Iterable[tuple[str, ...]]) -> dict[str, list]:
+        """Formatted citation groups and pages' reference list orders as JSON data (the
+        cache on disk, and what a worker hands on)."""
+        return {"groups": [[_group_json(k), self._group_cache[k]] for k in groups],
+                "pages": [[list(p), list(self._page_orders[p])] for p in pages]}
+
+    def _known(self, keys: list[str]) -> list[str]:
+        """The keys in the bibliography, once each, in order; registered if one is not yet
+        (a key nobody prepared for)."""
+        known = [k for k in dict.fromkeys(keys) if k in self.bibliography]
+        if any(k not in self._order for k in known):
+            self.prepare(self._keys + known)
+        return known
 
     def _format(self, groups: list[tuple[tuple[Cite, ...], bool]],
                 registered: tuple[str, ...]) -> Formatted:
-        cited = [*registered, *(c.key for cites, _ in groups for c in cites)]
-        wanted = [k for k in dict.fromkeys(cited) if k in self.bibliography]
-        if any(k not in self._order for k in wanted):
-            self.prepare(self._keys + wanted)  # a key nobody prepared for: add it
+        wanted = self._known([*registered, *(c.key for cites, _ in groups for c in cites)])
         # A numbered style numbers the page's own references; an author-date style's
         # citations are the site's (the same "2020a" on every page).
         page = tuple(wanted) if self.numeric else ()

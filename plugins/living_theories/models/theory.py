@@ -480,7 +480,7 @@ class Theory(Strict):
     visibility: Visibility = Visibility.public
 
     _id: str = PrivateAttr("")
-    _versions: list[Version] = PrivateAttr(default_factory=list)
+    _versions: list[Version] = PrivateAttr([])  # (see Evidence._refs)
     _where: tuple[str, tuple[Any, ...]] | None = PrivateAttr(None)
 
     @property

@@ -11,12 +11,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import jinja2
 import pytest
-from conftest import build_site, copy_repo_project
+from conftest import build_site, copy_repo_project, edit
 from living_theories import ahead
 from living_theories.citations.syntax import find_citations
-from living_theories.pages import TEMPLATES, generate
+from living_theories.pages import compiled_cache, generate, render, uncompiled_templates
+from living_theories.plugin import THEME_TEMPLATES
 from living_theories.project import load_project
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
 
 
 @pytest.fixture
@@ -137,12 +141,61 @@ def test_a_job_done_meanwhile_runs_in_another_process(worker, tmp_path):
 
 
 def test_a_first_build_compiles_every_template_on_the_other_core(project, tmp_path):
-    """So that the worker rendering pages finds them compiled (a first build, or a fresh
-    clone, has none in its cache)."""
+    """Ours and the theme's, so that the worker rendering pages finds ours compiled, and no
+    build compiles the theme's again (a first build, or a fresh clone, has none)."""
     run = build_site(project, tmp_path / "site")
     assert run.returncode == 0, run.stderr
-    compiled = list((project / ".cache/living-theories/templates").glob("__jinja2_*.cache"))
-    assert len(compiled) == len(list(TEMPLATES.glob("*.j2")))
+    folder = project / ".cache/living-theories/templates"
+    ours = render._ENV.overlay(bytecode_cache=compiled_cache(render._ENV, folder))
+    assert uncompiled_templates(ours) == []
+    theme = load_config(str(project / "mkdocs.yml")).theme.get_env()
+    theme.bytecode_cache = compiled_cache(theme, folder)
+    assert theme.list_templates(extensions=THEME_TEMPLATES)  # (there is something to compile)
+    left = uncompiled_templates(theme, THEME_TEMPLATES)
+    assert [name for name in left if compiles(theme, name)] == []  # (left: other plugins' own)
+
+
+def test_a_build_compiles_no_template_an_earlier_build_compiled(project, tmp_path,
+                                                                 monkeypatch):
+    assert build_site(project, tmp_path / "first").returncode == 0
+    compiled = []
+    original = jinja2.Environment.compile
+
+    def compile(self, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return original(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile)
+    monkeypatch.setattr(render._ENV, "bytecode_cache", render._ENV.bytecode_cache)
+    config = load_config(str(project / "mkdocs.yml"), site_dir=str(tmp_path / "second"))
+    config.plugins.on_startup(command="build", dirty=False)
+    build(config)
+    assert (tmp_path / "second" / "index.html").is_file()
+    # (but Material's search plugin reads its translations with environments of its own)
+    assert [name for name in compiled if not name.startswith("partials/language")] == []
+
+
+def compiles(env: jinja2.Environment, name: str) -> bool:
+    try:
+        env.get_template(name)
+    except jinja2.TemplateError:
+        return False
+    return True
+
+
+def test_a_theme_template_edited_between_builds_shows_in_the_next(project, tmp_path):
+    """Compiled templates are kept between builds, never in place of their source."""
+    overrides = project / "overrides"
+    overrides.mkdir()
+    main = overrides / "main.html"
+    main.write_text('{% extends "base.html" %}{% block announce %}Alpha notice{% endblock %}')
+    edit(project / "mkdocs.yml", "  font: false\n", "  font: false\n  custom_dir: overrides\n")
+    for now, before in (("Alpha notice", "Beta notice"), ("Beta notice", "Alpha notice")):
+        main.write_text(main.read_text().replace(before, now))
+        run = build_site(project, tmp_path / "site")
+        assert run.returncode == 0, run.stderr
+        page = (tmp_path / "site" / "index.html").read_text()
+        assert now in page and before not in page
 
 
 def files_of(site: Path) -> dict[str, bytes]:

@@ -45,6 +45,7 @@ from .pages import (
     Generated,
     Options,
     compile_templates,
+    compiled_cache,
     keep_compiled_templates,
     page_title,
     page_url,
@@ -157,10 +158,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         bib = root / self.config.bibliography
         keep_compiled_templates(root / CACHE / "templates")
         if self.project is None and self._compiling is None:
-            # A first build compiles the templates on another core while it loads.
-            todo = uncompiled_templates()
-            self._compiling = ahead.meanwhile(functools.partial(compile_templates, todo)) \
-                if todo else None
+            # A first build compiles the templates (ours, the theme's) on another core while
+            # it loads.
+            self._compiling = ahead.meanwhile(functools.partial(
+                _compile_templates, config, root / CACHE / "templates"))
         signature = _signature(root, bib)
         if signature != self._signature or self.project is None:
             project, problems = load_project(root, bib)
@@ -370,6 +371,11 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
 
     @event_priority(-100)  # last: the pages MkDocs read (those an edit changed) are read
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        # The theme's templates compiled once, not on every build (MkDocs makes a new
+        # environment each time): a fifth of a second, a tenth of a small site's build.
+        cache = compiled_cache(env, self._root(config) / CACHE / "templates")
+        if cache is not None:
+            env.bytecode_cache = cache
         if self.dirty and not self._everything:
             self._complete(config, files)
         return env
@@ -530,6 +536,19 @@ class RenderedFile(File):
     def content_bytes(self, value: bytes) -> None:
         self.render = None
         File.content_bytes.fset(self, value)
+
+
+# The theme's files that are templates (not its icons, which a page includes by name).
+THEME_TEMPLATES = ("html", "xml")
+
+
+def _compile_templates(config: MkDocsConfig, folder: Path) -> None:
+    """(In a worker, for a first build) Compile our templates and the theme's into the
+    project's cache (see `on_env`)."""
+    compile_templates(uncompiled_templates())
+    env = config.theme.get_env()
+    env.bytecode_cache = compiled_cache(env, folder)
+    compile_templates(uncompiled_templates(env, THEME_TEMPLATES), env)
 
 
 def _web_address(setting: str, url: str) -> bool:

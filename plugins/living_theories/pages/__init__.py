@@ -45,6 +45,7 @@ from .render import (
     TEMPLATES,
     Renderer,
     compile_templates,
+    compiled_cache,
     keep_compiled_templates,
     uncompiled_templates,
 )
@@ -53,7 +54,7 @@ from .site import Site
 __all__ = [
     "CONSULTATIONS", "CONTEXTS", "EVIDENCE_MAP", "REFERENCES", "SOURCES", "TEMPLATES", "THEORIES",
     "Download", "Generated", "Options", "Page", "Renderer", "Site", "cmoc_path",
-    "compare_path", "compile_templates",
+    "compare_path", "compile_templates", "compiled_cache",
     "downloads", "evidence_map", "generate", "history_path", "keep_compiled_templates", "md",
     "pack_path", "page_title", "page_url", "rameses_path", "refinement_path", "relative",
     "round_path", "site_files", "source_path", "substantive_path", "template_path", "text",

@@ -3,7 +3,9 @@ fills them: every {{ value }} is escaped as literal text unless marked safe."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import html
 from collections.abc import Callable
 from pathlib import Path
@@ -115,30 +117,53 @@ def keep_compiled_templates(folder: Path) -> None:
     """Keep the compiled templates in this folder (the project's cache) rather than Jinja2's
     temporary one: a publishing workflow that keeps the project's cache between runs keeps
     them too. Nothing changes if the folder cannot be made (a read-only checkout)."""
+    cache = compiled_cache(_ENV, folder)
+    if cache is not None:
+        _ENV.bytecode_cache = cache
+
+
+def compiled_cache(env: jinja2.Environment, folder: Path) -> jinja2.BytecodeCache | None:
+    """A cache of `env`'s compiled templates, in a subfolder of `folder` named by the
+    settings that shape compiled code (extensions, syntax, escaping): code compiled under
+    other settings is never used, and Jinja2 compiles a template again when its source
+    changed. None if the folder cannot be made or the settings cannot be told apart."""
+    if callable(env.autoescape):
+        return None  # (decided per template name by code we cannot compare)
+    settings = repr((jinja2.__version__, sorted(env.extensions), env.autoescape,
+                     env.optimized, env.trim_blocks, env.lstrip_blocks, env.newline_sequence,
+                     env.keep_trailing_newline, env.block_start_string, env.block_end_string,
+                     env.variable_start_string, env.variable_end_string,
+                     env.comment_start_string, env.comment_end_string,
+                     env.line_statement_prefix, env.line_comment_prefix))
+    sub = folder / hashlib.sha256(settings.encode()).hexdigest()[:16]
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        sub.mkdir(parents=True, exist_ok=True)
     except OSError:
-        return
-    _ENV.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+        return None
+    return jinja2.FileSystemBytecodeCache(str(sub))
 
 
-def uncompiled_templates() -> list[str]:
-    """The templates that have no compiled copy in the cache (a first build, or edited)."""
-    cache = _ENV.bytecode_cache
-    if cache is None or _ENV.loader is None:
+def uncompiled_templates(env: jinja2.Environment = _ENV,
+                         extensions: tuple[str, ...] | None = None) -> list[str]:
+    """The templates (of these file extensions) that have no compiled copy in the cache: a
+    first build, or edited."""
+    cache = env.bytecode_cache
+    if cache is None or env.loader is None:
         return []
     out = []
-    for name in _ENV.list_templates():
-        source, filename, _ = _ENV.loader.get_source(_ENV, name)
-        if cache.get_bucket(_ENV, name, filename, source).code is None:
+    for name in env.list_templates(extensions=extensions):
+        source, filename, _ = env.loader.get_source(env, name)
+        if cache.get_bucket(env, name, filename, source).code is None:
             out.append(name)
     return out
 
 
-def compile_templates(names: list[str]) -> None:
-    """Compile these templates into the cache (see `keep_compiled_templates`)."""
+def compile_templates(names: list[str], env: jinja2.Environment = _ENV) -> None:
+    """Compile these templates into the cache (see `keep_compiled_templates`); one that
+    does not compile is left to fail where it is used."""
     for name in names:
-        _ENV.get_template(name)
+        with contextlib.suppress(jinja2.TemplateError):
+            env.get_template(name)
 
 
 class Deferred(functools.partial):

@@ -128,6 +128,9 @@ def test_citations_formatted_in_another_process_are_taken_as_formatted_here(bib,
     assert worker.learned() == ""  # each citation is handed on once
     assert here.format(GROUPS) == made == alone.format(GROUPS)
     assert here.formatted == 0 and alone.formatted == len(GROUPS)
+    # (and the reference list entries the page shows)
+    assert worker.entries_formatted == alone.entries_formatted == len(KEYS)
+    assert here.entries_formatted == 0
     # Keys registered again since (here or there): what was formatted before is not taken.
     worker.format([((Cite("kozlowska2020", locator="p. 9"),), False)])
     later = citer()
@@ -135,3 +138,25 @@ def test_citations_formatted_in_another_process_are_taken_as_formatted_here(bib,
     later.learn(worker.learned())
     later.format([((Cite("kozlowska2020", locator="p. 9"),), False)])
     assert later.formatted == 1
+
+
+@pytest.mark.parametrize("style", ["harvard-cite-them-right", "vancouver"])
+def test_reference_list_entries_are_formatted_when_asked_and_kept(bib, tmp_path, style):
+    """Each entry is formatted when a page first shows it; a cache holding some of them
+    gives those, and the others are formatted as if none were kept."""
+    def citer() -> Citer:
+        made = Citer(load_bibliography(bib, Problems(bib.parent)), style,
+                     cache_dir=tmp_path / "cache")
+        made.prepare(KEYS)
+        return made
+
+    first = citer()
+    shown = first.entry(KEYS[1])
+    assert first.entries_formatted == 1
+    first.save()
+    again = citer()
+    assert again.entry(KEYS[1]) == shown and again.entries_formatted == 0
+    fresh = Citer(load_bibliography(bib, Problems(bib.parent)), style)
+    fresh.prepare(KEYS)
+    assert again.bibliography_list(KEYS) == fresh.bibliography_list(KEYS)
+    assert again.entries_formatted == len(KEYS) - 1

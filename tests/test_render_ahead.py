@@ -222,9 +222,12 @@ def test_a_build_renders_its_pages_ahead_and_makes_the_same_site(tmp_path):
     # every page cites in its own way; the style is author-date).
     by_hand = {(c.cites, c.in_text) for page in (project / "docs").rglob("*.md")
                for c in find_citations(page.read_text(encoding="utf-8"))}
-    formatted = re.compile(r"citations in pages [\d.]+: (\d+) formatted")
+    formatted = re.compile(r"citations in pages [\d.]+: (\d+) formatted, (\d+) reference")
     (here,), (alone,) = formatted.findall(ahead_run.stderr), formatted.findall(alone_run.stderr)
-    assert int(here) == len(by_hand) < int(alone)
+    assert int(here[0]) == len(by_hand) < int(alone[0])
+    # and of the reference list, only their entries (the references page's are the worker's)
+    keys = {cite.key for cites, _ in by_hand for cite in cites if cite.key in loaded.bibliography}
+    assert int(here[1]) == len(keys) < int(alone[1])
 
 
 def test_notes_made_with_each_text_arrive_with_it(worker):

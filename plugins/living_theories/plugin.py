@@ -112,7 +112,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self._why = ""
         self.timings: dict[str, float] = {}
         self._citations_before = 0.0
-        self._formatted_before = 0
+        self._formatted_before = (0, 0)
         self.canonical: dict[str, str] = {}
         # Generated page -> its <head> tags (a released version's citation metadata).
         self.heads: dict[str, Callable[[], str]] = {}
@@ -230,7 +230,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         finally:
             self.timings["pages"] = time.perf_counter() - start
             self._citations_before = self.citer.seconds if self.citer else 0.0
-            self._formatted_before = self.citer.formatted if self.citer else 0
+            self._formatted_before = (self.citer.formatted, self.citer.entries_formatted) \
+                if self.citer else (0, 0)
             _settle()
             # (forked once the project is out of the collector's sight: the worker inherits that)
             notes = (self.citer.learned, self.citer.learn) if self.citer else None
@@ -268,12 +269,13 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         # The plugin's own work in this build, for the benchmarks (benchmarks/run).
         if os.environ.get("LIVING_THEORIES_TIMINGS") and self.citer is not None:
             cites = self.citer.seconds - self._citations_before
-            formatted = self.citer.formatted - self._formatted_before
+            formatted = self.citer.formatted - self._formatted_before[0]
+            entries = self.citer.entries_formatted - self._formatted_before[1]
             pages = self.timings.get("pages", 0) + self.timings.get("render", 0)
             work = self.timings.get("load", 0) + pages + cites
             log.info(f"plugin work {work:.3f} s (loading {self.timings.get('load', 0):.3f}, "
                      f"pages {pages:.3f}, citations in pages {cites:.3f}: {formatted} "
-                     "formatted); rendered ahead on "
+                     f"formatted, {entries} reference list entries); rendered ahead on "
                      f"another core {self.timings.get('ahead', 0):.3f} s "
                      f"({self.timings.get('ahead_pages', 0)} pages)")
 

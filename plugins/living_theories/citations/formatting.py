@@ -218,14 +218,17 @@ class Citer:
         self._cache: dict[tuple, Formatted] = {}
         self.seconds = 0.0  # time spent formatting, for the benchmarks
         self.formatted = 0  # citations formatted here (not found in a cache), for the same
+        self.entries_formatted = 0  # and reference list entries
         self._keys: list[str] = []
         self._global: CitationStylesBibliography | None = None
+        self._global_items: dict[str, CitationItem] = {}  # its items by (lower-case) key
         self._entries: dict[str, str] = {}
         self._order: dict[str, int] = {}
         self._group_cache: dict[GroupKey, str] = {}
         self._page_orders: dict[tuple[str, ...], tuple[str, ...]] = {}  # reference list order
         self._item_cache: dict[str, str] = {}
         self._new: list[GroupKey] = []  # groups formatted since `learned` was last asked
+        self._new_entries: list[str] = []  # and reference list entries
         self._prepared = 0  # how many times the keys were registered (see `learned`)
 
     @property
@@ -274,7 +277,7 @@ class Citer:
         keys = self._known(keys)
         keys.sort(key=self._order.__getitem__)  # (no citation is formatted: none is shown)
         if not self.numeric:
-            return [(key, self._entries[key]) for key in keys]
+            return [(key, self._entry(key)) for key in keys]
         def by_author(key: str) -> tuple[str, ...]:
             ref = self.bibliography[key]
             names = ref.names("author") or ref.names("editor")
@@ -288,13 +291,27 @@ class Citer:
         reference shown on its own)."""
         if key not in self._order:
             self.prepare([*self._keys, key])
-        return _NUMBER.sub("", self._entries[key], count=1) if self.numeric \
-            else self._entries[key]
+        return _NUMBER.sub("", self._entry(key), count=1) if self.numeric \
+            else self._entry(key)
 
     def _numbered(self, key: str, number: int) -> str:
         """A numbered style's entry with this page's number instead of the site's."""
         return _NUMBER.sub(lambda mt: f"{mt.group(1)}{number}{mt.group(2)} ",
-                           self._entries[key], count=1)
+                           self._entry(key), count=1)
+
+    def _entry(self, key: str) -> str:
+        """A prepared key's reference list entry, formatted when first asked for: a page
+        shows a few, and the whole list is made once, on whichever core renders the
+        references page (citeproc-py formats each entry on its own)."""
+        found = self._entries.get(key)
+        if found is None:
+            bib = self._global_bibliography()
+            (text,) = bib.style.render_bibliography([self._global_items[key.lower()]])
+            found = self._entries[key] = self._finish(
+                re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text)))
+            self._new_entries.append(key)
+            self.entries_formatted += 1
+        return found
 
     def prepare(self, keys: list[str]) -> None:
         """Register every key the site cites, in order of first citation, in one bibliography:
@@ -306,6 +323,7 @@ class Citer:
         self._keys = keys
         self._prepared += 1
         self._new.clear()
+        self._new_entries.clear()
         self._global = None
         self._cache.clear()
         self._group_cache.clear()
@@ -313,13 +331,9 @@ class Citer:
         if self._load_cache():
             return
         by_id = {k.lower(): k for k in keys}
-        bib = self._global_bibliography()
-        self._entries = {
-            by_id.get(item.key, item.key):
-                self._finish(re.sub(r"^(\[?\d+[.\]])(?=\S)", r"\1 ", str(text)))
-            for item, text in zip(bib.items, bib.bibliography(), strict=True)
-        }
-        self._order = {key: i for i, key in enumerate(self._entries)}
+        self._entries = {}  # (formatted when first asked for, see `_entry`)
+        self._order = {by_id.get(item.key, item.key): i
+                       for i, item in enumerate(self._global_bibliography().items)}
 
     def _global_bibliography(self) -> CitationStylesBibliography:
         """citeproc-py's bibliography of every prepared key, built when first needed."""
@@ -334,6 +348,7 @@ class Citer:
                 self._global.register(CslCitation([CitationItem(key.lower())]))
             self._global.sort()  # the style's order: alphabetical (Harvard), first cite (Vancouver)
             fixes.disambiguate(self._global, [k.lower() for k in self._keys])
+            self._global_items = {item.key: item for item in self._global.items}
         return self._global
 
     def _load_cache(self) -> bool:
@@ -348,18 +363,20 @@ class Citer:
         self._cache_file = self.cache_dir / f"citations-{digest.hexdigest()[:24]}.json"
         try:
             data = json.loads(self._cache_file.read_text(encoding="utf-8"))
-            entries = dict(data["entries"])
+            entries, order = dict(data["entries"]), data["order"]
             groups, pages = _formatted_from(data)
             if not all(isinstance(k, str) for kv in pages.items() for ks in kv for k in ks):
                 raise TypeError("not lists of keys")
             items = dict(data.get("items", ()))
-            texts = [*entries, *entries.values(), *groups.values(), *items, *items.values()]
-            if not all(isinstance(t, str) for t in texts) or set(entries) != set(self._keys):
+            texts = [*entries, *entries.values(), *groups.values(), *items, *items.values(),
+                     *order]
+            if not all(isinstance(t, str) for t in texts) or set(order) != set(self._keys) \
+                    or len(order) != len(self._keys) or not set(entries) <= set(order):
                 raise TypeError("not a cache of these references")
         except (OSError, ValueError, LookupError, TypeError, AttributeError, RecursionError):
             return False  # damaged, or not ours: formatted again (and saved) as if not there
         self._entries = entries
-        self._order = {key: i for i, key in enumerate(self._entries)}
+        self._order = {key: i for i, key in enumerate(order)}
         self._group_cache = groups
         self._page_orders = pages
         self._item_cache.update(items)
@@ -370,13 +387,14 @@ class Citer:
         pages); what it formatted is kept, and it is built again if more is asked. True if
         there was one."""
         held, self._global = self._global is not None, None
+        self._global_items = {}
         return held
 
     def save(self) -> None:
         """Keep what was formatted for the next build (see `cache_dir`)."""
         if self._cache_file is None:
             return
-        data = {"entries": list(self._entries.items()),
+        data = {"entries": list(self._entries.items()), "order": list(self._order),
                 **self._formatted_json(self._group_cache, self._page_orders),
                 "items": list(self._item_cache.items())}
         try:
@@ -394,10 +412,12 @@ class Citer:
         order of their pages' reference lists), as `learn` takes them: a worker rendering
         pages ahead formats their citations and hands them on (see ahead.py)."""
         new, self._new = self._new, []
-        if not new:
+        entries, self._new_entries = self._new_entries, []
+        if not new and not entries:
             return ""
         pages = {key[2] for key in new if key[2] in self._page_orders}
-        return json.dumps({"prepared": self._prepared, **self._formatted_json(new, pages)},
+        return json.dumps({"prepared": self._prepared, **self._formatted_json(new, pages),
+                           "entries": [[k, self._entries[k]] for k in entries]},
                           ensure_ascii=False)
 
     def learn(self, data: str) -> None:
@@ -412,6 +432,8 @@ class Citer:
             self._group_cache.setdefault(group, text)
         for page, order in pages.items():
             self._page_orders.setdefault(page, order)
+        for key, text in found.get("entries", ()):
+            self._entries.setdefault(key, text)
 
     def _formatted_json(self, groups: Iterable[GroupKey],
                         pages: Iterable[tuple[str, ...]]) -> dict[str, list]:
@@ -451,7 +473,7 @@ class Citer:
             texts.append(self._group_cache[key])
         if not page:
             keys = sorted(wanted, key=self._order.__getitem__)
-            return Formatted(tuple(texts), tuple((k, self._entries[k]) for k in keys))
+            return Formatted(tuple(texts), tuple((k, self._entry(k)) for k in keys))
         if page not in self._page_orders:
             by_id = {k.lower(): k for k in page}
             bib = bib or self._page_bibliography(page)

@@ -44,9 +44,9 @@ def evidence_map(site: Site, versions: list[tuple[m.Theory, m.Version]] | None =
                 challenged.append((theory, cmoc))
             if spread[cmoc.id].thin:
                 thin.append((theory, cmoc))
-        rows = sorted((site.sources[s] for s in row_ids),
+        rows = sorted((site.sources[s] for s in row_ids),  # (ids last: names may be alike)
                       key=lambda s: (kind_order.get(s.kind, len(kind_order)),
-                                     natural(site.source_name(s))))
+                                     natural(site.source_name(s)), s.id))
         sections.append({"theory": theory, "version": version, "columns": version.cmocs,
                          "rows": rows})
     # Counts as "✓3 ✗1 ", worked out here: the map has a cell per source and CMOC.

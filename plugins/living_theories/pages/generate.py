@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Container
+from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,13 +54,14 @@ def _where(record: Any) -> str | None:
 
 def generate(project: Project, options: Options | None = None,
              extra_citations: dict[str, tuple[str, list[str]]] | None = None,
-             bibliography: list[tuple[str, str]] | None = None,
+             bibliography: Mapping[str, str] | None = None,
              citer: Citer | None = None, site: Site | None = None) -> list[Page]:
-    """Every generated page. `bibliography` is the formatted (key, HTML) list, in style order;
-    `citer` formats the citation of each version (plain text without it); `site` reuses what
-    a caller already worked out about the published view."""
+    """Every generated page. `bibliography` is the formatted reference list (key -> HTML, in
+    style order); `citer` formats the citation of each version (plain text without it); `site`
+    reuses what a caller already worked out about the published view."""
     site = site or Site(project, options or Options(), extra_citations or {})
-    site.references = dict(bibliography or [])
+    bibliography = {} if bibliography is None else bibliography  # (not formatted here)
+    site.references = bibliography
     r = Renderer(site)
     pages: list[Page] = []
     home = [Crumb("Home", "index.md")]
@@ -194,7 +195,7 @@ def generate(project: Project, options: Options | None = None,
         "evidence_map.md.j2", EVIDENCE_MAP, em=Deferred(evidence_map, site)), in_nav=True,
         crumbs=home + [Crumb("Evidence map", None)], section=EVIDENCE_MAP))
     pages.append(Page(REFERENCES, "References", r.later(
-        "references.md.j2", REFERENCES, bibliography=bibliography or []), in_nav=True,
+        "references.md.j2", REFERENCES, bibliography=bibliography), in_nav=True,
         crumbs=home + [Crumb("References", None)], section=REFERENCES))
     return pages
 
@@ -264,7 +265,29 @@ class Generated:
 
     pages: list[Page]
     downloads: list[Download]
-    bibliography: list[tuple[str, str]]  # (key, formatted HTML) of every cited reference
+    bibliography: Mapping[str, str]  # every cited reference: key -> formatted HTML
+
+
+class References(Mapping[str, str]):
+    """The site's reference list (key -> HTML, in the style's order), formatted when a page
+    first shows it: in a big build, on the core that renders the pages (ahead.py), not while
+    this one makes the list of pages."""
+
+    def __init__(self, make: Callable[[], list[tuple[str, str]]]) -> None:
+        self._make = make
+
+    @functools.cached_property
+    def _entries(self) -> dict[str, str]:
+        return dict(self._make())
+
+    def __getitem__(self, key: str) -> str:
+        return self._entries[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def site_files(project: Project, options: Options, citer: Citer,
@@ -283,7 +306,8 @@ def site_files(project: Project, options: Options, citer: Citer,
     else:
         keys = list(site.citing_pages)  # format only what is cited: formatting is costly
         citer.prepare(keys)
-        bibliography = citer.bibliography_list(keys) if keys else []
+        bibliography = References(functools.partial(citer.bibliography_list, keys)) \
+            if keys else {}
     # One Site for all: which records are published, and who cites what, is worked out once.
     pages = generate(project, options, extra_citations, bibliography, citer, site)
     if previous is None or changed is None:

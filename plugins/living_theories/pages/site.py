@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -53,7 +54,7 @@ class Site:
     extra_citations: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     _source_names: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     # Formatted references by BibTeX key (HTML), for "Published in" (set by `generate`).
-    references: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    references: Mapping[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def g(self):

@@ -398,4 +398,4 @@ def test_a_build_keeps_its_compiled_templates_in_the_projects_cache(project, tmp
     """(so that a publishing workflow keeping the cache keeps them too)"""
     run = build_site(project, tmp_path / "site")
     assert run.returncode == 0, run.stderr
-    assert list((project / CACHE / "templates").glob("__jinja2_*.cache"))
+    assert list((project / CACHE / "templates").rglob("__jinja2_*.cache"))

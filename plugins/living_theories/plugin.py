@@ -540,17 +540,15 @@ class RenderedFile(File):
         File.content_bytes.fset(self, value)
 
 
-# The theme's files that are templates (not its icons, which a page includes by name).
-THEME_TEMPLATES = ("html", "xml")
-
-
 def _compile_templates(config: MkDocsConfig, folder: Path) -> None:
     """(In a worker, for a first build) Compile our templates and the theme's into the
     project's cache (see `on_env`)."""
     compile_templates(uncompiled_templates())
     env = config.theme.get_env()
     env.bytecode_cache = compiled_cache(env, folder)
-    compile_templates(uncompiled_templates(env, THEME_TEMPLATES), env)
+    # (those a page or the theme's own files use: not every partial it ships)
+    used = ["main.html", *config.theme.static_templates]
+    compile_templates(uncompiled_templates(env, used), env)
 
 
 def _web_address(setting: str, url: str) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import meta
 from markupsafe import Markup
 
 from .. import consultations
@@ -144,17 +145,29 @@ def compiled_cache(env: jinja2.Environment, folder: Path) -> jinja2.BytecodeCach
 
 
 def uncompiled_templates(env: jinja2.Environment = _ENV,
-                         extensions: tuple[str, ...] | None = None) -> list[str]:
-    """The templates (of these file extensions) that have no compiled copy in the cache: a
-    first build, or edited."""
+                         used_from: list[str] | None = None) -> list[str]:
+    """The templates that have no compiled copy in the cache (a first build, or edited):
+    every one, or those that these templates use by name (extends, include, import), and
+    they themselves."""
     cache = env.bytecode_cache
     if cache is None or env.loader is None:
         return []
-    out = []
-    for name in env.list_templates(extensions=extensions):
-        source, filename, _ = env.loader.get_source(env, name)
-        if cache.get_bucket(env, name, filename, source).code is None:
-            out.append(name)
+    todo = list(used_from) if used_from is not None else env.list_templates()
+    seen, out = set(todo), []
+    while todo:
+        name = todo.pop(0)
+        try:
+            source, filename, _ = env.loader.get_source(env, name)
+        except jinja2.TemplateNotFound:
+            continue
+        if cache.get_bucket(env, name, filename, source).code is not None:
+            continue
+        out.append(name)
+        if used_from is not None:
+            with contextlib.suppress(jinja2.TemplateSyntaxError):
+                used = {n for n in meta.find_referenced_templates(env.parse(source)) if n}
+                todo += sorted(used - seen)
+                seen |= used
     return out
 
 

@@ -58,6 +58,13 @@ def build_site(project: Path, dest: Path, *, env: dict[str, str] | None = None,
     return subprocess.run(args, capture_output=True, text=True, env=full_env)
 
 
+def files_of(site: Path) -> dict[str, bytes]:
+    """A built site's files by path (but the sitemap's gzip copy, which gzip stamps with the
+    time), to compare two builds."""
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file() and p.name != "sitemap.xml.gz"}
+
+
 def article(html_file: Path) -> str:
     """The page's own content (inside <article>), without the site's navigation (the
     breadcrumb trail of a generated page included)."""

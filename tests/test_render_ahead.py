@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from conftest import build_site, copy_repo_project, edit
+from conftest import build_site, copy_repo_project, edit, files_of
 from living_theories import ahead
 from living_theories.citations.syntax import find_citations
 from living_theories.pages import compiled_cache, generate, render, uncompiled_templates
@@ -197,11 +197,6 @@ def test_a_theme_template_edited_between_builds_shows_in_the_next(project, tmp_p
         assert run.returncode == 0, run.stderr
         page = (tmp_path / "site" / "index.html").read_text()
         assert now in page and before not in page
-
-
-def files_of(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
-            if p.is_file() and p.name != "sitemap.xml.gz"}  # (gzip stamps the time)
 
 
 def test_a_build_renders_its_pages_ahead_and_makes_the_same_site(tmp_path):

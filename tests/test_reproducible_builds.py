@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import build_site
+from conftest import build_site, files_of
 
 
 def alike_studies(project: Path, n: int) -> None:
@@ -25,11 +25,6 @@ def alike_studies(project: Path, n: int) -> None:
         f"  - id: gordon-{i}\n    source: study-gordon-{i}\n    summary: Finding {i}.\n"
         "    bears_on:\n      - cmoc: demo-trust\n        role: supports\n"
         for i in range(n)), encoding="utf-8")
-
-
-def files_of(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
-            if p.is_file() and p.name != "sitemap.xml.gz"}  # (gzip stamps the time)
 
 
 def test_two_builds_are_the_same_whatever_the_hash_seed(project, tmp_path):

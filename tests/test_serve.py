@@ -348,3 +348,33 @@ def test_serve_shows_draft_versions_only_when_asked(project: Path, tmp_path: Pat
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_each_rebuild_lets_the_pages_of_the_one_before_go(project: Path, tmp_path: Path):
+    """An author's preview runs for hours: what a rebuild replaces must be freed (the pages of
+    a build hold cycles, which only Python's collector frees; it must not be kept from them)."""
+    import gc
+    import weakref
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    def rebuild(first: bool = False) -> weakref.ref:
+        config = load_config(str(project / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+        if first:  # (as `mkdocs serve` does; the plugin is kept for every rebuild after)
+            config.plugins.on_startup(command="serve", dirty=True)
+        pages: list = []
+        config.plugins.events["page_context"].append(
+            lambda context, page, **_: pages.append(page) or context)
+        build(config, dirty=True)
+        return weakref.ref(pages[0])
+
+    gone = [rebuild(first=True)]
+    for n in range(3):
+        edit(project / "evidence" / "interviews.yaml", "every week", f"every week ({n})")
+        gone.append(rebuild())
+    gc.disable()  # (only the plugin may have collected them)
+    try:
+        assert [page() is None for page in gone[:-2]] == [True, True]
+    finally:
+        gc.enable()

@@ -146,11 +146,14 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         start = time.perf_counter()
-        gc.unfreeze()  # (serve) the last build's objects may be garbage now
+        if self.project is not None:  # (serve) the last build's objects are garbage now
+            gc.unfreeze()
+            gc.collect()  # (else they would be frozen again, with their cycles, for good)
+        collected = time.perf_counter() - start
         try:
             return self._on_config(config)
         finally:
-            self.timings = {"load": time.perf_counter() - start}
+            self.timings = {"load": time.perf_counter() - start, "collect": collected}
             _settle()
 
     def _on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -275,7 +278,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             work = self.timings.get("load", 0) + pages + cites
             log.info(f"plugin work {work:.3f} s (loading {self.timings.get('load', 0):.3f}, "
                      f"pages {pages:.3f}, citations in pages {cites:.3f}: {formatted} "
-                     f"formatted, {entries} reference list entries); rendered ahead on "
+                     f"formatted, {entries} reference list entries; garbage from the last "
+                     f"build {self.timings.get('collect', 0):.3f}); rendered ahead on "
                      f"another core {self.timings.get('ahead', 0):.3f} s "
                      f"({self.timings.get('ahead_pages', 0)} pages)")
 

@@ -277,9 +277,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             pages = self.timings.get("pages", 0) + self.timings.get("render", 0)
             work = self.timings.get("load", 0) + pages + cites
             log.info(f"plugin work {work:.3f} s (loading {self.timings.get('load', 0):.3f}, "
-                     f"pages {pages:.3f}, citations in pages {cites:.3f}: {formatted} "
-                     f"formatted, {entries} reference list entries; garbage from the last "
-                     f"build {self.timings.get('collect', 0):.3f}); rendered ahead on "
+                     "of which freeing the last build "
+                     f"{self.timings.get('collect', 0):.3f}; pages {pages:.3f}, citations in "
+                     f"pages {cites:.3f}: {formatted} formatted, {entries} reference list "
+                     "entries); rendered ahead on "
                      f"another core {self.timings.get('ahead', 0):.3f} s "
                      f"({self.timings.get('ahead_pages', 0)} pages)")
 

@@ -164,7 +164,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             # A first build compiles the templates (ours, the theme's) on another core while
             # it loads.
             self._compiling = ahead.meanwhile(functools.partial(
-                _compile_templates, config, root / CACHE / "templates"))
+                _compile_ahead, config, root / CACHE / "templates"))
         signature = _signature(root, bib)
         if signature != self._signature or self.project is None:
             project, problems = load_project(root, bib)
@@ -545,7 +545,7 @@ class RenderedFile(File):
         File.content_bytes.fset(self, value)
 
 
-def _compile_templates(config: MkDocsConfig, folder: Path) -> None:
+def _compile_ahead(config: MkDocsConfig, folder: Path) -> None:
     """(In a worker, for a first build) Compile our templates and the theme's into the
     project's cache (see `on_env`)."""
     compile_templates(uncompiled_templates())

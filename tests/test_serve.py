@@ -3,6 +3,7 @@ invalid edit prints the validation errors while the last good site keeps being s
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -275,6 +276,16 @@ def test_serve_gives_the_full_build_after_every_kind_of_edit(project: Path, tmp_
                 assert rebuilt and 0 < int(rebuilt[-1][0]) <= int(rebuilt[-1][1]) / 3, what
             else:  # everything else may show on any page
                 assert not rebuilt, what
+                # ... but converts again only pages whose Markdown changed, unless the
+                # bibliography or the settings (which any page's HTML may show) changed
+                counts = re.findall(r"rebuilt all (\d+) pages \((\d+) converted again\)",
+                                    served.log.read_text()[mark:])
+                assert counts, what
+                pages, converted = map(int, counts[-1])
+                if what in ("a reference corrected", "mkdocs.yml"):
+                    assert converted == pages, what
+                else:
+                    assert converted <= pages / 2, what
         assert "Traceback" not in served.log.read_text()
         assert "A 'dirty' build" not in served.log.read_text()
 
@@ -378,3 +389,48 @@ def test_each_rebuild_lets_the_pages_of_the_one_before_go(project: Path, tmp_pat
         assert [page() is None for page in gone[:-2]] == [True, True]
     finally:
         gc.enable()
+
+
+def test_a_rebuild_keeps_the_html_of_pages_only_where_it_would_not_change(
+        project: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch):
+    """A structural edit builds every page again, but converts again only the pages whose
+    HTML may change: a page's links are looked up again (a link to a page that was missing
+    finds it once it is added), and a page that warned warns again."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    settings = project / "mkdocs.yml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "validation:\n  links:\n"
+                        "    not_found: ignore\n    absolute_links: warn\n", encoding="utf-8")
+    about = project / "docs" / "about.md"
+    about.write_text(about.read_text(encoding="utf-8") + "\n[Later notes](later.md)\n",
+                     encoding="utf-8")
+    (project / "docs" / "away.md").write_text("# Away\n\n[Elsewhere](/elsewhere/)\n",
+                                              encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # (the same sitemap as a full build)
+
+    def rebuild(first: bool = False) -> str:
+        config = load_config(str(settings), site_dir=str(tmp_path / "site"))
+        if first:  # (as `mkdocs serve` does; the plugin is kept for every rebuild after)
+            config.plugins.on_startup(command="serve", dirty=True)
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            build(config, dirty=True)
+        return caplog.text
+
+    rebuild(first=True)
+    (project / "docs" / "later.md").write_text("# Later notes\n", encoding="utf-8")
+    said = rebuild()
+    html = (tmp_path / "site" / "about" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../later/"' in html  # the link finds the page added
+    assert "contains an absolute link '/elsewhere/'" in said  # and warns again
+    counts = re.search(r"rebuilt all (\d+) pages \((\d+) converted again\)", said)
+    assert counts, said
+    # about.md (its link now finds a page), away.md (it warned) and the new later.md: every
+    # other page keeps its HTML
+    assert int(counts[2]) == 3 < int(counts[1])
+    full = tmp_path / "full"  # and the site is the full build's
+    run = build_site(project, full, env=dict(os.environ), strict=False)
+    assert run.returncode == 0, run.stderr
+    assert differences(tmp_path / "site", full) == []

@@ -6,8 +6,8 @@ on_files   add the generated pages (in memory, rendered when MkDocs reads them, 
            another core when there are many) and assets
 on_page_markdown  tell the citations extension which page it is rendering, and the URL
            policy (links.py) whether it is a generated page
-on_nav, on_env, on_post_build  (`living-theories serve`) build only what an edit changed, and
-           exactly what a full build gives (serving.py)
+on_nav, on_env, on_page_markdown, on_post_build  (`living-theories serve`) build only what an
+           edit changed, and exactly what a full build gives (rebuilding.py, serving.py)
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from mkdocs.commands.build import _populate_page
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -32,15 +31,14 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
-from mkdocs.utils import clean_directory
 
-from . import ahead, citable, links, serving
-from .citations.formatting import Citer, LocaleError, StyleError
-from .citations.markdown import CitationsExtension
-from .citations.syntax import find_citations
-from .export import ASSET_DIR, ASSETS, NEEDED_EXTENSIONS, nav_paths
-from .links import LinkPolicyExtension
-from .pages import (
+from .. import ahead, citable, links, serving
+from ..citations.formatting import Citer, LocaleError, StyleError
+from ..citations.markdown import CitationsExtension
+from ..citations.syntax import find_citations
+from ..export import ASSET_DIR, ASSETS, NEEDED_EXTENSIONS, nav_paths
+from ..links import LinkPolicyExtension
+from ..pages import (
     REFERENCES,
     Generated,
     Options,
@@ -52,11 +50,13 @@ from .pages import (
     site_files,
     uncompiled_templates,
 )
-from .pages import Page as GeneratedPage
-from .project import BIBLIOGRAPHY, CACHE, Project, load_project
-from .rebuilds import pages_changed
-from .snapshots import site_address
-from .wayfinding import accessible
+from ..pages import Page as GeneratedPage
+from ..project import BIBLIOGRAPHY, CACHE, Project, load_project
+from ..rebuilds import pages_changed
+from ..snapshots import site_address
+from ..wayfinding import accessible
+from .files import RenderedFile
+from .rebuilding import Rebuilds, no_dirty_warning
 
 log = get_plugin_logger(__name__)
 
@@ -103,13 +103,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.command = "build"
         # `mkdocs serve --dirty` (what `living-theories serve` runs): build only what an edit
         # changed, exactly as a full build would (see serving.py).
-        self.dirty = False
-        self._served: serving.Served | None = None
-        self._everything = True  # this build rebuilds every page
+        self.rebuilds: Rebuilds | None = None
         self._pages_changed: Any = None  # the generated pages an edit changed (rebuilds.py)
-        self._files: Files | None = None
-        self._frame: tuple[Any, ...] = ()
-        self._why = ""
         self.timings: dict[str, float] = {}
         self._citations_before = 0.0
         self._formatted_before = (0, 0)
@@ -136,10 +131,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         # Defining on_startup keeps this object across `mkdocs serve` rebuilds, so the
         # parsed project and formatted citations are reused while the files are unchanged.
         self.command = command
-        self.dirty = command == "serve" and dirty
-        self._served = None
-        if self.dirty:  # (its dirty builds are exact: MkDocs' warning would mislead)
-            logging.getLogger("mkdocs.commands.build").addFilter(_no_dirty_warning)
+        self.rebuilds = Rebuilds() if command == "serve" and dirty else None
+        if self.rebuilds:  # (its dirty builds are exact: MkDocs' warning would mislead)
+            logging.getLogger("mkdocs.commands.build").addFilter(no_dirty_warning)
 
     def _root(self, config: MkDocsConfig) -> Path:
         return (Path(config.config_file_path).parent / self.config.project_dir).resolve()
@@ -243,7 +237,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
 
     def on_build_error(self, *, error: Exception) -> None:
         self._stop_ahead()
-        self._served = None  # (serve: the next build writes everything again)
+        if self.rebuilds is not None:
+            self.rebuilds.forget()
 
     def _stop_ahead(self) -> None:
         if self._compiling is not None:
@@ -258,8 +253,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
     @event_priority(100)  # first: memory let go here is there for the search index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._stop_ahead()
-        if self.dirty:  # (before the search plugin writes its index)
-            self._remember(config)
+        if self.rebuilds is not None:  # (before the search plugin writes its index)
+            self.rebuilds.remember(config)
         if self.citer is not None:
             self.citer.save()
             if self.citer.release():
@@ -347,22 +342,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
 
     @event_priority(-100)  # last: the files and menu as every plugin left them
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
-        if not self.dirty:
-            return nav
-        self._files = files
-        self._frame = (serving.settings_signature(config.config_file_path, self._watched(config)),
-                       tuple((file.src_uri, file.inclusion.name) for file in files))
-        served = self._served
-        self._everything = served is None or served.frame != self._frame \
-            or self._pages_changed is None
-        if self._everything:
-            self._why = "the first build" if served is None else \
-                "the files, mkdocs.yml or what every page may show changed" \
-                if served.frame != self._frame else "a change that may show on any page"
-            clean_directory(config.site_dir)  # as a full build does: nothing stale is left
-            for file in files:
-                if isinstance(file, RenderedFile):
-                    file.unchanged = False
+        if self.rebuilds is not None:
+            self.rebuilds.plan(config, files, self._watched(config), self.citer,
+                               edited=self._pages_changed is not None)
         return nav
 
     def _watched(self, config: MkDocsConfig) -> list[Path]:
@@ -383,52 +365,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         cache = compiled_cache(env, self._root(config) / CACHE / "templates")
         if cache is not None:
             env.bytecode_cache = cache
-        if self.dirty and not self._everything:
-            self._complete(config, files)
+        if self.rebuilds is not None:
+            self.rebuilds.complete(config, files)
         return env
-
-    def _complete(self, config: MkDocsConfig, files: Files) -> None:
-        """(serve) Give the pages not read again the titles and metadata they had, which other
-        pages' menus show; if a page read again has a new title or metadata, every page is
-        built again, as its title shows in every menu."""
-        assert self._served is not None
-        titles = self._served.titles
-        pages = _pages(files)
-        if all(titles.get(page.file.src_uri) == (page.title, page.meta) for page in pages
-               if page.markdown is not None):
-            for page in pages:
-                if page.markdown is None and page.file.src_uri in titles:
-                    page.title, page.meta = titles[page.file.src_uri]
-            return
-        self._everything, self._why = True, "a page's title or metadata changed"
-        for page in pages:
-            if page.markdown is None:
-                _populate_page(page, config, files)  # as MkDocs reads a page
-            if isinstance(page.file, RenderedFile):
-                page.file.unchanged = False
-            elif os.path.isfile(page.file.abs_dest_path):
-                os.remove(page.file.abs_dest_path)  # MkDocs writes a page with no output again
-
-    def _remember(self, config: MkDocsConfig) -> None:
-        """(serve) Keep what the pages built showed, and put Material's search index together
-        from every page's entries (a dirty build indexes only the pages it built)."""
-        pages = _pages(self._files)
-        served = serving.Served(self._frame, titles={
-            page.file.src_uri: (page.title, dict(page.meta)) for page in pages})
-        built = {page.url for page in pages if page.content is not None}
-        search = next((p for p in config.plugins.values() if hasattr(p, "search_index_prev")
-                       and hasattr(getattr(p, "search_index", None), "entries")), None)
-        if search is not None:
-            index = search.search_index
-            if not self._everything and self._served is not None:
-                index.entries = serving.merged_search([page.url for page in pages], built,
-                                                      index.entries, self._served.search)
-            search.search_index_prev = None  # (else Material merges it in its own way)
-            served.search = serving.entries_by_page(index.entries)
-        if self._served is not None:
-            log.info(f"rebuilt all {len(pages)} pages: {self._why}" if self._everything
-                     else f"rebuilt {len(built)} of {len(pages)} pages")
-        self._served = served
 
     def _render(self, page: GeneratedPage, keep: bool) -> str:
         start, formatting = time.perf_counter(), self.citer.seconds if self.citer else 0.0
@@ -472,6 +411,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self.extension.current_text = markdown
         self._policing = page.file.src_uri if page.file.src_uri in self._generated_paths \
             else None
+        if self.rebuilds is not None:  # (serve) HTML kept for Markdown as it was
+            page.render = functools.partial(  # type: ignore[method-assign]
+                self.rebuilds.convert, page, generated=self._policing is not None)
         return markdown
 
     def _dropped(self, url: str) -> None:
@@ -513,38 +455,6 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         return context
 
 
-class RenderedFile(File):
-    """A generated page, rendered when MkDocs reads it and not kept: MkDocs keeps its own
-    copy of every page's Markdown, and a second one would cost a big site 100 MB or more."""
-
-    render: Callable[[], str] | None = None
-    # Known to be as in the last build (serve): `mkdocs serve --dirty` skips it, as it skips
-    # hand-written pages older than their HTML.
-    unchanged: bool = False
-
-    def is_modified(self) -> bool:
-        return self.render is None or not self.unchanged
-
-    @property
-    def content_string(self) -> str:
-        return self.render() if self.render is not None else File.content_string.fget(self)
-
-    @content_string.setter
-    def content_string(self, value: str) -> None:  # another plugin replaces the page
-        self.render = None
-        File.content_string.fset(self, value)
-
-    @property
-    def content_bytes(self) -> bytes:
-        return self.content_string.encode() if self.render is not None \
-            else File.content_bytes.fget(self)
-
-    @content_bytes.setter
-    def content_bytes(self, value: bytes) -> None:
-        self.render = None
-        File.content_bytes.fset(self, value)
-
-
 def _compile_ahead(config: MkDocsConfig, folder: Path) -> None:
     """(In a worker, for a first build) Compile our templates and the theme's into the
     project's cache (see `on_env`)."""
@@ -563,17 +473,6 @@ def _web_address(setting: str, url: str) -> bool:
     log.warning(f"mkdocs.yml: {setting}: '{links.shown(url)}' is not used - write a web address "
                 "starting with https://")
     return False
-
-
-def _pages(files: Files) -> list[Page]:
-    """The pages `mkdocs serve` builds, in the order it builds them."""
-    return [file.page for file in files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
-            if file.page is not None]
-
-
-def _no_dirty_warning(record: logging.LogRecord) -> bool:
-    """MkDocs warns that dirty builds leave menus and links wrong: here they do not."""
-    return not record.getMessage().startswith("A 'dirty' build is being performed")
 
 
 def _settle() -> None:

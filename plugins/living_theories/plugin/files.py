@@ -1,0 +1,39 @@
+"""The generated pages as MkDocs files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mkdocs.structure.files import File
+
+
+class RenderedFile(File):
+    """A generated page, rendered when MkDocs reads it and not kept: MkDocs keeps its own
+    copy of every page's Markdown, and a second one would cost a big site 100 MB or more."""
+
+    render: Callable[[], str] | None = None
+    # Known to be as in the last build (serve): `mkdocs serve --dirty` skips it, as it skips
+    # hand-written pages older than their HTML.
+    unchanged: bool = False
+
+    def is_modified(self) -> bool:
+        return self.render is None or not self.unchanged
+
+    @property
+    def content_string(self) -> str:
+        return self.render() if self.render is not None else File.content_string.fget(self)
+
+    @content_string.setter
+    def content_string(self, value: str) -> None:  # another plugin replaces the page
+        self.render = None
+        File.content_string.fset(self, value)
+
+    @property
+    def content_bytes(self) -> bytes:
+        return self.content_string.encode() if self.render is not None \
+            else File.content_bytes.fget(self)
+
+    @content_bytes.setter
+    def content_bytes(self, value: bytes) -> None:
+        self.render = None
+        File.content_bytes.fset(self, value)

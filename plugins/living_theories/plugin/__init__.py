@@ -33,8 +33,9 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from .. import ahead, citable, links, serving
-from ..citations.formatting import Citer, LocaleError, StyleError
+from ..citations.formatting import Citer
 from ..citations.markdown import CitationsExtension
+from ..citations.styles import LocaleError, StyleError
 from ..citations.syntax import find_citations
 from ..export import ASSET_DIR, ASSETS, NEEDED_EXTENSIONS, nav_paths
 from ..links import LinkPolicyExtension

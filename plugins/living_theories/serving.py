@@ -15,11 +15,8 @@ so leave three things behind that a full build would change:
 - Material's search index of a dirty build holds only the pages built: it is put together again
   from every page's entries, in the order a full build writes them.
 
-When everything is built again, most pages' Markdown is still what it was, and converting
-Markdown to HTML and indexing the HTML for search are most of a build (two thirds and a
-quarter at 4,000 pages). A page whose Markdown is unchanged keeps the HTML it was converted to
-if its links find the same files (`Converted`), and its search entries if its HTML, title and
-headings are unchanged (`Indexed`); every page is still laid out again, with the new menu.
+When everything is built again, most pages' Markdown is still what it was: their HTML and
+search entries are kept (conversions.py), as in any build, and only laid out again.
 
 tests/test_serve.py compares the served folder with a fresh full build after each kind of edit.
 """
@@ -28,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,38 +63,5 @@ class Served:
     frame: tuple[Any, ...]  # settings and the list of files: changed, everything is rebuilt
     # Every page's title and metadata (by source path), as the menus of other pages show them.
     titles: dict[str, tuple[str | None, dict[str, Any]]] = field(default_factory=dict)
-
-
-@dataclass
-class Converted:
-    """A page's Markdown as an earlier build converted it to HTML. The same Markdown converts
-    to the same HTML when it is converted with the same settings and its links find the same
-    files: `key` holds the first (the Markdown's hash, the page's address, the settings),
-    `lookups` the second (each path a link looked up: the address and inclusion of the file
-    found, or None)."""
-
-    key: tuple[Any, ...]
-    lookups: dict[str, tuple[str, str] | None]
-    content: str
-    toc: Any
-    title: str | None
-    anchors: set[str] | None
-    links_to_anchors: dict[str, dict[str, str]] | None  # by the source path linked to
-
-    def still(self, key: tuple[Any, ...],
-              lookup: Callable[[str], tuple[str, str] | None]) -> bool:
-        """Would the page convert to the same HTML now?"""
-        return key == self.key and all(lookup(path) == found
-                                       for path, found in self.lookups.items())
-
-
-@dataclass
-class Indexed:
-    """A page's entries in Material's search index, and what they were made from."""
-
-    key: tuple[Any, ...]
-    entries: list[dict[str, Any]]
-
-
-def digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    # Material's search index, a page's entries by the page's address.
+    search: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

@@ -56,6 +56,7 @@ from ..project import BIBLIOGRAPHY, CACHE, Project, load_project
 from ..rebuilds import pages_changed
 from ..snapshots import site_address
 from ..wayfinding import accessible
+from .converting import Converter
 from .files import RenderedFile
 from .rebuilding import Rebuilds, no_dirty_warning
 
@@ -105,8 +106,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         # `mkdocs serve --dirty` (what `living-theories serve` runs): build only what an edit
         # changed, exactly as a full build would (see serving.py).
         self.rebuilds: Rebuilds | None = None
+        self.converter: Converter | None = None  # this build's pages' HTML, or kept HTML
         self._pages_changed: Any = None  # the generated pages an edit changed (rebuilds.py)
-        self.timings: dict[str, float] = {}
+        self.timings: dict[str, Any] = {}
         self._citations_before = 0.0
         self._formatted_before = (0, 0)
         self.canonical: dict[str, str] = {}
@@ -240,6 +242,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self._stop_ahead()
         if self.rebuilds is not None:
             self.rebuilds.forget()
+        self.converter = None
 
     def _stop_ahead(self) -> None:
         if self._compiling is not None:
@@ -254,8 +257,12 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
     @event_priority(100)  # first: memory let go here is there for the search index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._stop_ahead()
-        if self.rebuilds is not None:  # (before the search plugin writes its index)
-            self.rebuilds.remember(config)
+        if self.converter is not None:
+            if self.rebuilds is not None:  # (before the search plugin writes its index)
+                self.rebuilds.remember(config, self.converter)
+            self.converter.finish()
+            self.timings["converted"] = (self.converter.converted, self.converter.pages)
+            self.converter = None
         if self.citer is not None:
             self.citer.save()
             if self.citer.release():
@@ -278,7 +285,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                      f"pages {cites:.3f}: {formatted} formatted, {entries} reference list "
                      "entries); rendered ahead on "
                      f"another core {self.timings.get('ahead', 0):.3f} s "
-                     f"({self.timings.get('ahead_pages', 0)} pages)")
+                     f"({self.timings.get('ahead_pages', 0)} pages); Markdown converted to "
+                     "HTML for {} of {} pages (the others' kept)".format(
+                         *self.timings.get("converted", (0, 0))))
 
     def _on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.project is not None and self.citer is not None
@@ -343,8 +352,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
 
     @event_priority(-100)  # last: the files and menu as every plugin left them
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        self.converter = Converter(config, files, self.citer,
+                                   self._root(config) / CACHE / "html")
         if self.rebuilds is not None:
-            self.rebuilds.plan(config, files, self._watched(config), self.citer,
+            self.rebuilds.plan(config, files, self._watched(config),
                                edited=self._pages_changed is not None)
         return nav
 
@@ -412,9 +423,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self.extension.current_text = markdown
         self._policing = page.file.src_uri if page.file.src_uri in self._generated_paths \
             else None
-        if self.rebuilds is not None:  # (serve) HTML kept for Markdown as it was
+        if self.converter is not None:  # (HTML kept for Markdown as it was: conversions.py)
             page.render = functools.partial(  # type: ignore[method-assign]
-                self.rebuilds.convert, page, generated=self._policing is not None)
+                self.converter.convert, page, generated=self._policing is not None)
         return markdown
 
     def _dropped(self, url: str) -> None:

@@ -1,0 +1,157 @@
+"""Pages' HTML kept between builds, in the project's `.cache/living-theories/html/`.
+
+Converting Markdown to HTML and indexing the HTML for search are most of a build (two thirds
+and a quarter of it at 4,000 pages), and from one build to the next most pages' Markdown is
+the same. The same Markdown converts to the same HTML when the same code converts it with the
+same settings and its links find the same files; the same HTML, title, metadata and headings
+give the same search entries. So what each page was converted to is kept with what it was
+made from, and used again only if all of that is as it was:
+
+- `Converted.key`: the page's address, a digest of its Markdown, whether it is a generated
+  page, and a digest of the settings and the code (mkdocs.yml's Markdown settings; the versions
+  of MkDocs, Python-Markdown, its extensions and Pygments; our own code; the citation style,
+  locale and references);
+- `Converted.lookups`: each path the page's links looked up, and the file each found;
+- `Indexed.key`: the page's title, metadata, HTML (a digest), headings, and the settings.
+
+Kept as plain data written with `marshal` (as the parse cache: fast, and loading it never runs
+code), one file per page, named by a digest of the page's source path, written atomically
+(a temporary file, then a rename) with a checksum: a build writes only the pages it converted
+or indexed. A file that cannot be read, is damaged or was written in another format is
+ignored, and the page is converted as if it were not there. tests/test_kept_html.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import tempfile
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+MAGIC = b"LTHC"  # Living Theories HTML cache
+_DIGEST = 16
+_SUFFIX = ".marshal"
+Lookup = tuple[str, str] | None  # the address and inclusion of the file a link found
+
+
+def digest(text: str | bytes) -> bytes:
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=_DIGEST).digest()
+
+
+@dataclass
+class Converted:
+    """A page's Markdown as converted to HTML, and what the conversion looked up."""
+
+    key: tuple[Any, ...]
+    lookups: dict[str, Lookup]
+    content: str
+    toc: list[dict[str, Any]]  # the headings, as Python-Markdown's toc tokens
+    title: str | None  # the page's first heading
+    anchors: frozenset[str] | None
+    links_to_anchors: dict[str, dict[str, str]] | None  # by the source path linked to
+
+    def still(self, key: tuple[Any, ...], lookup: Callable[[str], Lookup]) -> bool:
+        """Would the page convert to the same HTML now?"""
+        return key == self.key and all(lookup(path) == found
+                                       for path, found in self.lookups.items())
+
+
+@dataclass
+class Indexed:
+    """A page's entries in the search index, and what they were made from."""
+
+    key: tuple[Any, ...]
+    entries: list[dict[str, Any]]
+
+
+@dataclass
+class Kept:
+    """What an earlier build made of a page."""
+
+    converted: Converted | None = None
+    indexed: Indexed | None = None
+
+
+class KeptPages:
+    """The pages kept in a folder (None: nothing is kept), read when first asked for."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self._pages: dict[str, Kept] = {}
+        self._changed: set[str] = set()
+
+    def get(self, path: str) -> Kept:
+        kept = self._pages.get(path)
+        if kept is None:
+            kept = self._pages[path] = self._read(path)
+        return kept
+
+    def keep(self, path: str, kept: Kept) -> None:
+        self._pages[path] = kept
+        self._changed.add(path)
+
+    def _file(self, path: str) -> Path:
+        assert self.folder is not None
+        return self.folder / (digest(path).hex() + _SUFFIX)
+
+    def _read(self, path: str) -> Kept:
+        if self.folder is None:
+            return Kept()
+        try:
+            data = self._file(path).read_bytes()
+            head, check, body = data[:4], data[4:4 + _DIGEST], data[4 + _DIGEST:]
+            if head != MAGIC or digest(body) != check:
+                return Kept()
+            form, name, converted, indexed = marshal.loads(body)
+            if form != FORMAT or name != path:
+                return Kept()
+            return Kept(None if converted is None else Converted(*converted),
+                        None if indexed is None else Indexed(*indexed))
+        except (OSError, ValueError, EOFError, TypeError):
+            return Kept()  # none, damaged or not ours: converted as if it were not there
+
+    def save(self, paths: Collection[str]) -> None:
+        """Write the pages this build converted or indexed, and forget the pages that are
+        no longer in the site (`paths`: the source paths of its pages)."""
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for path in sorted(self._changed & set(paths)):
+                kept = self._pages[path]
+                try:
+                    body = marshal.dumps((FORMAT, path, _values(kept.converted),
+                                          _values(kept.indexed)))
+                except ValueError:  # (something marshal cannot write: just not kept)
+                    continue
+                _write(self._file(path), MAGIC + digest(body) + body)
+            wanted = {self._file(path).name for path in paths}
+            for old in self.folder.glob("*" + _SUFFIX):
+                if old.name not in wanted:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            return  # a read-only checkout, or a full disk: the pages are just not kept
+        self._changed.clear()
+
+
+def _values(record: Converted | Indexed | None) -> tuple[Any, ...] | None:
+    return None if record is None else tuple(getattr(record, f.name) for f in fields(record))
+
+
+def _write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".page-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

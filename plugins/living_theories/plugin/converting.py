@@ -1,0 +1,219 @@
+"""The MkDocs side of keeping pages' HTML between builds (conversions.py says what is kept and
+why it is exact): a page's conversion (`Page.render`) and Material's indexing of it for search
+either run and are kept, or are replaced by what was kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
+
+from ..citations.markdown import CitationsExtension
+from ..conversions import Converted, Indexed, Kept, KeptPages, Lookup, digest
+from ..links import LinkPolicyExtension
+
+# Markdown extensions whose HTML depends on nothing but the page's Markdown and mkdocs.yml.
+# With any other (pymdownx.snippets and b64 read other files; a plugin's own extension may
+# keep what it sees), every page is converted in every build, as MkDocs does.
+_PURE_PREFIXES = ("markdown.extensions.", "pymdownx.", "material.extensions.")
+_PURE_NAMES = frozenset({
+    "abbr", "admonition", "attr_list", "codehilite", "def_list", "extra", "fenced_code",
+    "footnotes", "legacy_attrs", "legacy_em", "md_in_html", "meta", "nl2br", "sane_lists",
+    "smarty", "tables", "toc", "wikilinks"})
+_IMPURE = frozenset({"pymdownx.snippets", "pymdownx.b64"})
+# What converts Markdown to HTML, besides our own code.
+_DISTRIBUTIONS = ("mkdocs", "markdown", "pymdown-extensions", "mkdocs-material", "pygments")
+
+
+class Converter:
+    """One build's conversions: kept ones used, new ones kept."""
+
+    def __init__(self, config: MkDocsConfig, files: Files, citer: Any, folder: Path) -> None:
+        self.files = files
+        self.settings = _settings(config, citer) if _pure(config) else None
+        self.kept = KeptPages(folder if self.settings is not None else None)
+        self.converted = 0  # pages converted in this build (the others' HTML was kept)
+        self.pages = 0  # and pages in all
+        self.indexed: dict[str, list[dict[str, Any]]] = {}  # search entries, by address
+        search = search_plugin(config)
+        if search is not None:
+            # (search's options, such as Chinese word segmentation, shape its entries)
+            self._search_settings = digest(repr((self.settings, _stable(search.config))))
+            index = search.search_index
+            index.add_entry_from_context = functools.partial(
+                self._index, index, index.add_entry_from_context)
+
+    def convert(self, page: Page, config: MkDocsConfig, files: Files, *, generated: bool) -> None:
+        """(In place of `page.render`) Convert the page's Markdown to HTML, or use the HTML
+        it was converted to before if nothing it is made from changed. A page whose
+        conversion said anything (a link that finds no page) is converted again next time,
+        so that it says so again."""
+        self.pages += 1
+        if self.settings is None:
+            Page.render(page, config, files)
+            self.converted += 1
+            return
+        assert page.markdown is not None
+        key = (page.file.url, digest(page.markdown), generated, self.settings)
+        kept = self.kept.get(page.file.src_uri)
+        known = kept.converted
+        if known is not None and known.still(
+                key, lambda path: _found(files.get_file_from_path(path))):
+            page.content, page.toc = known.content, get_toc(known.toc)
+            page._title_from_render = known.title
+            page.present_anchor_ids = set(known.anchors) if known.anchors is not None else None
+            if known.links_to_anchors is not None:
+                page.links_to_anchors = {
+                    target: dict(links) for path, links in known.links_to_anchors.items()
+                    if (target := files.get_file_from_path(path)) is not None}
+            return
+        looking = _Looking(files)
+        with _said() as said:
+            Page.render(page, config, looking)  # type: ignore[arg-type]
+        self.converted += 1
+        converted = None
+        if not said and page.content is not None:
+            converted = Converted(
+                key, looking.seen, page.content, _tokens(page.toc), page._title_from_render,
+                None if page.present_anchor_ids is None else frozenset(page.present_anchor_ids),
+                None if page.links_to_anchors is None else
+                {file.src_uri: links for file, links in page.links_to_anchors.items()})
+        self.kept.keep(page.file.src_uri, Kept(converted, kept.indexed))
+
+    def _index(self, index: Any, add: Any, page: Page) -> None:
+        """(In place of Material's `add_entry_from_context`) A page's search entries: those
+        it had, if its HTML, title, metadata and headings are as they were."""
+        start = len(index.entries)
+        if self.settings is None:
+            add(page)
+            self.indexed[page.url] = index.entries[start:]
+            return
+        key = (page.title, repr(page.meta), digest(page.content or ""),
+               repr(_tokens(page.toc)), self._search_settings)
+        kept = self.kept.get(page.file.src_uri)
+        if kept.indexed is not None and kept.indexed.key == key:
+            index.entries.extend(kept.indexed.entries)
+        else:
+            add(page)
+            self.kept.keep(page.file.src_uri,
+                           Kept(kept.converted, Indexed(key, index.entries[start:])))
+        self.indexed[page.url] = index.entries[start:]
+
+    def finish(self) -> None:
+        """Keep what this build converted and indexed, for the next."""
+        self.kept.save([file.src_uri for file in self.files.documentation_pages()])
+
+
+class _Looking:
+    """The site's files, as a page's links look them up: what each found is noted."""
+
+    def __init__(self, files: Files) -> None:
+        self.files = files
+        self.seen: dict[str, Lookup] = {}
+
+    def get_file_from_path(self, path: str) -> File | None:
+        found = self.files.get_file_from_path(path)
+        self.seen[path] = _found(found)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.files, name)
+
+
+def _found(file: File | None) -> Lookup:
+    return None if file is None else (file.url, file.inclusion.name)
+
+
+def _tokens(toc: Any) -> list[dict[str, Any]]:
+    """A page's headings as the toc tokens MkDocs makes them from."""
+    return [{"name": item.title, "id": item.id, "level": item.level,
+             "children": _tokens(item.children)} for item in toc]
+
+
+@contextmanager
+def _said() -> Iterator[list[logging.LogRecord]]:
+    """What MkDocs, Markdown and the plugins log meanwhile."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep(logging.INFO)
+    loggers = [logging.getLogger(), logging.getLogger("mkdocs")]
+    for logger in loggers:
+        logger.addHandler(keep)
+    try:
+        yield records
+    finally:
+        for logger in loggers:
+            logger.removeHandler(keep)
+
+
+def _pure(config: MkDocsConfig) -> bool:
+    """Does a page's HTML depend only on its Markdown, its links and mkdocs.yml?"""
+    for extension in config.markdown_extensions:
+        if isinstance(extension, str):
+            if extension in _IMPURE or not (extension in _PURE_NAMES
+                                             or extension.startswith(_PURE_PREFIXES)):
+                return False
+        elif not isinstance(extension, CitationsExtension | LinkPolicyExtension):
+            return False
+    return True
+
+
+def _settings(config: MkDocsConfig, citer: Any) -> bytes:
+    """A digest of what converts every page: mkdocs.yml's Markdown settings, the code, and
+    the citations' style, locale and references."""
+    links = logging.getLogger("mkdocs.structure.pages").getEffectiveLevel() > logging.DEBUG
+    return digest(repr((
+        _stable(config.markdown_extensions), _stable(config.mdx_configs),
+        _stable(config.validation), config.use_directory_urls, links,
+        citer.fingerprint if citer is not None else None, _code())))
+
+
+@functools.cache
+def _code() -> str:
+    """The versions of what converts Markdown, and a digest of our own code (a development
+    checkout changes without a new version number)."""
+    versions = []
+    for name in _DISTRIBUTIONS:
+        try:
+            versions.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            versions.append(f"{name} -")
+    ours = Path(__file__).parent.parent
+    code = b"".join(path.read_bytes() for path in sorted(ours.rglob("*.py")))
+    return f"{sys.version_info[:2]} {versions} {digest(code).hex()}"
+
+
+def _stable(value: Any) -> Any:
+    """A value's description that is the same in every run (a function or an object: its
+    name, not its address in memory)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _stable(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_stable(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return tuple(sorted(repr(_stable(v)) for v in value))
+    named = value if hasattr(value, "__qualname__") else type(value)
+    return f"{getattr(named, '__module__', '')}.{named.__qualname__}"
+
+
+def search_plugin(config: MkDocsConfig) -> Any:
+    """Material's search plugin, if the site uses it."""
+    return next((p for p in config.plugins.values() if hasattr(p, "search_index_prev")
+                 and hasattr(getattr(p, "search_index", None), "entries")), None)

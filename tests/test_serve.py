@@ -107,6 +107,9 @@ def test_serve_dirty_builds_only_the_pages_an_edit_changes(project: Path, tmp_pa
         # The pages showing the quote are built again; the rest are kept as they were.
         rebuilt = log.read_text()[mark:].count(built)
         assert 2 <= rebuilt < first / 2
+        # and the downloads beside them, the same as before, are not written again
+        assert "Copying media file: 'CITATION.cff'" in log.read_text()[:mark]
+        assert "Skip copying unmodified file: 'CITATION.cff'" in log.read_text()[mark:]
         assert "Relationships build trust" in fetch(f"{site}/theories/demo/")
         assert "Traceback" not in log.read_text()
 

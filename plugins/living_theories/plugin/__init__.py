@@ -57,7 +57,7 @@ from ..rebuilds import pages_changed
 from ..snapshots import site_address
 from ..wayfinding import accessible
 from .converting import Converter
-from .files import RenderedFile
+from .files import DownloadFile, RenderedFile
 from .rebuilding import Rebuilds, no_dirty_warning
 
 log = get_plugin_logger(__name__)
@@ -344,7 +344,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             file.unchanged = page.path in previous and page.path not in changed
             files.append(file)
         for download in downloads:
-            files.append(File.generated(config, download.path, content=download.content))
+            made = DownloadFile.generated(config, download.path, content=download.content)
+            if self.rebuilds is not None:
+                self.rebuilds.download(made, download.content)
+            files.append(made)
         for asset in sorted(p for p in ASSETS.rglob("*") if p.is_file()):
             files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}",
                                         abs_src_path=str(asset)))

@@ -1,4 +1,4 @@
-"""The generated pages as MkDocs files."""
+"""The generated pages and downloads as MkDocs files."""
 
 from __future__ import annotations
 
@@ -37,3 +37,13 @@ class RenderedFile(File):
     def content_bytes(self, value: bytes) -> None:
         self.render = None
         File.content_bytes.fset(self, value)
+
+
+class DownloadFile(File):
+    """A generated file beside the pages (citations, data)."""
+
+    # Known to be as the last build wrote it (serve): not written again.
+    unchanged: bool = False
+
+    def is_modified(self) -> bool:
+        return not self.unchanged

@@ -19,8 +19,9 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory
 
 from .. import serving
+from ..conversions import digest
 from .converting import Converter, search_plugin
-from .files import RenderedFile
+from .files import DownloadFile, RenderedFile
 
 log = get_plugin_logger(__name__)
 
@@ -32,11 +33,22 @@ class Rebuilds:
         self.files: Files | None = None
         self.frame: tuple[Any, ...] = ()
         self.everything = True  # this build rebuilds every page
+        # Digests of the downloads the last build wrote, and of this build's.
+        self.downloads: dict[str, bytes] = {}
+        self._downloads: dict[str, bytes] = {}
         self.why = ""
 
     def forget(self) -> None:
         """(After a failed build) The next build writes everything again."""
         self.served = None
+        self.downloads, self._downloads = {}, {}
+
+    def download(self, file: DownloadFile, content: str) -> None:
+        """A download is not written again if the last build wrote the same (unless this
+        build writes everything: see `plan`)."""
+        made = digest(content)
+        file.unchanged = self.served is not None and self.downloads.get(file.src_uri) == made
+        self._downloads[file.src_uri] = made
 
     def plan(self, config: MkDocsConfig, files: Files, watched: list[Path],
              edited: bool) -> None:
@@ -54,7 +66,7 @@ class Rebuilds:
                 if served.frame != self.frame else "a change that may show on any page"
             clean_directory(config.site_dir)  # as a full build does: nothing stale is left
             for file in files:
-                if isinstance(file, RenderedFile):
+                if isinstance(file, RenderedFile | DownloadFile):
                     file.unchanged = False
 
     def complete(self, config: MkDocsConfig, files: Files) -> None:
@@ -101,6 +113,7 @@ class Rebuilds:
             log.info(f"rebuilt all {len(pages)} pages ({converter.converted} converted again): "
                      f"{self.why}" if self.everything else f"rebuilt {built} of {len(pages)} pages")
         self.served, self.files = served, None
+        self.downloads, self._downloads = self._downloads, {}
 
 
 def _pages(files: Files) -> list[Page]:

@@ -4,7 +4,8 @@
 
 Generates a synthetic corpus (benchmarks/generate.py), then measures, min and median of
 `--runs` runs each: `living-theories validate`; the full `mkdocs build`, warm (caches filled),
-cold (nothing cached) and on one core (`LIVING_THEORIES_WORKERS=0`), in turns with the
+warm but with no page's HTML kept (as after an upgrade of MkDocs or Living Theories), cold
+(nothing cached) and on one core (`LIVING_THEORIES_WORKERS=0`), in turns with the
 baseline, a plain `mkdocs build` of `living-theories export-markdown` (same pages and theme, no
 plugin); peak memory of a build; pages and site size; and in `living-theories serve` the time
 from saving an edit to the browsers' reload signal, for an evidence edit and for a source
@@ -243,7 +244,7 @@ def main() -> None:
         return serve_only(corpus, work, lt, args)
     shutil.rmtree(corpus / ".cache", ignore_errors=True)  # the first validate parses all
     validate = [timed([*lt, "validate", "."], corpus)[0] for _ in range(args.runs)]
-    builds: dict[str, list[float]] = {"warm": [], "cold": [], "one core": []}
+    builds: dict[str, list[float]] = {"warm": [], "unkept": [], "cold": [], "one core": []}
     rss, works, aheads = [], [], []
     baseline, baseline_rss = [], []
     one_core = {**ENV, "LIVING_THEORIES_WORKERS": "0"}
@@ -251,6 +252,8 @@ def main() -> None:
     def build(kind: str = "warm") -> None:
         if kind == "cold":
             forget(corpus)
+        elif kind == "unkept":  # the parsed files and citations kept, but no page's HTML
+            shutil.rmtree(corpus / ".cache" / "living-theories" / "html", ignore_errors=True)
         t, mem, out = timed([sys.executable, "-m", "mkdocs", "build", "-d", str(work / "site")],
                             corpus, env=one_core if kind == "one core" else ENV)
         builds[kind].append(t)
@@ -272,9 +275,10 @@ def main() -> None:
     works.pop()
     aheads.pop()
     export_time = timed([*lt, "export-markdown", str(export), "--dir", "."], corpus)[0]
-    kinds = [build_baseline, build, lambda: build("cold"), lambda: build("one core")]
+    kinds = [build_baseline, build, lambda: build("unkept"), lambda: build("cold"),
+             lambda: build("one core")]
     for n in range(args.runs):  # in turns (each round starting one later), so that the
-        for run in kinds[n % 4:] + kinds[:n % 4]:  # machine's ups and downs fall on all alike
+        for run in kinds[n % 5:] + kinds[:n % 5]:  # machine's ups and downs fall on all alike
             run()
     site = work / "site"
     pages = sum(1 for _ in site.rglob("index.html"))
@@ -299,11 +303,14 @@ def main() -> None:
         ("  first build, before citations are cached (s)", f"{first_build:.2f}"),
         ("  of which the plugin's own work (s)", stats(works)),
         ("  pages rendered meanwhile on the other core (s)", stats(aheads)),
+        ("full build, no page's HTML kept (s)", stats(builds["unkept"])),
         ("full build, cold: nothing cached (s)", stats(builds["cold"])),
         ("full build, one core (s)", stats(builds["one core"])),
         ("baseline build (s), min / median", stats(baseline)),
         ("  export-markdown, once (s)", f"{export_time:.2f}"),
         ("build / baseline, warm (medians / minimums)", ratios(warm, baseline)),
+        ("build / baseline, no HTML kept (medians / minimums)",
+         ratios(builds["unkept"], baseline)),
         ("build / baseline, cold (medians / minimums)", ratios(builds["cold"], baseline)),
         ("build / baseline, one core (medians / minimums)",
          ratios(builds["one core"], baseline)),

@@ -364,7 +364,8 @@ def test_serve_shows_draft_versions_only_when_asked(project: Path, tmp_path: Pat
         server.wait(timeout=30)
 
 
-def test_each_rebuild_lets_the_pages_of_the_one_before_go(project: Path, tmp_path: Path):
+def test_each_rebuild_lets_the_pages_of_the_one_before_go(project: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch):
     """An author's preview runs for hours: what a rebuild replaces must be freed (the pages of
     a build hold cycles, which only Python's collector frees; it must not be kept from them)."""
     import gc
@@ -372,16 +373,20 @@ def test_each_rebuild_lets_the_pages_of_the_one_before_go(project: Path, tmp_pat
 
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
+    from mkdocs.structure.pages import Page
+
+    made: list[weakref.ref] = []  # (weak references: the test must not keep them)
+    init = Page.__init__
+    monkeypatch.setattr(Page, "__init__", lambda page, *args, **kwargs: (
+        init(page, *args, **kwargs), made.append(weakref.ref(page)))[0])
 
     def rebuild(first: bool = False) -> weakref.ref:
         config = load_config(str(project / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
         if first:  # (as `mkdocs serve` does; the plugin is kept for every rebuild after)
             config.plugins.on_startup(command="serve", dirty=True)
-        pages: list = []
-        config.plugins.events["page_context"].append(
-            lambda context, page, **_: pages.append(page) or context)
+        made.clear()
         build(config, dirty=True)
-        return weakref.ref(pages[0])
+        return made[0]
 
     gone = [rebuild(first=True)]
     for n in range(3):
@@ -392,6 +397,45 @@ def test_each_rebuild_lets_the_pages_of_the_one_before_go(project: Path, tmp_pat
         assert [page() is None for page in gone[:-2]] == [True, True]
     finally:
         gc.enable()
+
+
+def test_serve_holds_no_more_objects_however_many_rebuilds(project: Path, tmp_path: Path):
+    """What a rebuild replaces is freed, whatever the kind of edit: after more rounds of the
+    same edits, Python holds no more objects (frozen ones, out of the collector's sight,
+    included) than after one."""
+    import gc
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    sources = project / "evidence" / "sources.yaml"
+    text = sources.read_text(encoding="utf-8")
+    added = text.replace("sources:\n", "sources:\n  - id: p9\n    kind: participant\n"
+                         "    code: P9/1\n", 1)
+
+    def rebuild(first: bool = False) -> None:
+        config = load_config(str(project / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+        if first:  # (as `mkdocs serve` does; the plugin is kept for every rebuild after)
+            config.plugins.on_startup(command="serve", dirty=True)
+        build(config, dirty=True)
+
+    def held() -> int:
+        gc.collect()  # (what the collector may free, without unfreezing anything)
+        return len(gc.get_objects()) + gc.get_freeze_count()
+
+    def round_of_edits(n: int) -> None:  # a quote, a source added, a quote, the source removed
+        for state in (added, text):
+            edit(project / "evidence" / "interviews.yaml", "every week", f"every week ({n})")
+            rebuild()
+            sources.write_text(state, encoding="utf-8")
+            rebuild()
+
+    rebuild(first=True)
+    round_of_edits(0)
+    after_one = held()
+    for n in range(1, 4):
+        round_of_edits(n)
+    assert held() <= after_one * 1.01
 
 
 def test_a_rebuild_keeps_the_html_of_pages_only_where_it_would_not_change(

@@ -5,6 +5,7 @@ either run and are kept, or are replaced by what was kept.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
@@ -47,10 +48,11 @@ class Converter:
         self.pages = 0  # and pages in all
         self.indexed: dict[str, list[dict[str, Any]]] = {}  # search entries, by address
         search = search_plugin(config)
+        self._search_index: Any = None
         if search is not None:
             # (search's options, such as Chinese word segmentation, shape its entries)
             self._search_settings = digest(repr((self.settings, _stable(search.config))))
-            index = search.search_index
+            index = self._search_index = search.search_index
             index.add_entry_from_context = functools.partial(
                 self._index, index, index.add_entry_from_context)
 
@@ -113,6 +115,15 @@ class Converter:
     def finish(self) -> None:
         """Keep what this build converted and indexed, for the next."""
         self.kept.save([file.src_uri for file in self.files.documentation_pages()])
+        self.close()
+
+    def close(self) -> None:
+        """Give Material's search index its own method back (the wrapper ties the index to
+        this build's pages)."""
+        if self._search_index is not None:
+            with contextlib.suppress(AttributeError):
+                del self._search_index.add_entry_from_context
+            self._search_index = None
 
 
 class _Looking:

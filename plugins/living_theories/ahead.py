@@ -13,7 +13,10 @@ A build's pages are rendered in order by one forked worker (`rendering`) while M
 the ones before them to HTML on this core; MkDocs asks for each page's Markdown as it goes and
 gets the worker's text. The worker also formats the citations of each page it renders and
 sends them with the page (its notes), so that the citations extension here finds them
-formatted. If the worker fails or stops, the caller renders what is left itself.
+formatted. If the worker fails or stops, the caller renders what is left itself. When this
+process would wait for the worker (a build whose pages' HTML is kept converts faster than the
+worker renders), it renders the next page nobody has started itself: the two take the pages
+from one shared counter (`share`).
 
 A first build (a fresh clone, or a publishing workflow without a cache) also compiles the
 templates in a worker of its own (`meanwhile`) while this process loads the project: the
@@ -37,7 +40,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import marshal
+import multiprocessing
 import os
+import select
 import signal
 import struct
 import sys
@@ -160,22 +165,35 @@ _FRAME = struct.Struct("<III")
 
 def rendering(jobs: list[tuple[str, Callable[[], str]]],
               notes: tuple[Callable[[], str], Callable[[str], None]] | None = None,
-              ) -> Rendered | None:
+              share: bool = False) -> Rendered | None:
     """Texts of `jobs` (key, function) made in order by a forked worker, or None if that is
     not worth it here (see the module's docstring). `notes`: what the worker learned while
     making a text (in the worker: the first function gives it, e.g. the citations it
-    formatted), handed to the second function here as the text arrives."""
+    formatted), handed to the second function here as the text arrives. `share`: while this
+    process waits for a text, it makes the next one nobody has started itself."""
     if len(jobs) < MIN_PAGES or not may_fork(threads=True):
         return None
-    return Rendered(jobs, notes)
+    return Rendered(jobs, notes, share)
 
 
 class Rendered:
     """The worker's texts, asked for by key. `result` gives None for a text the worker did not
-    make (it failed, or was stopped): the caller makes that one itself."""
+    make (it failed, or was stopped): the caller makes that one itself.
+
+    Shared (`share`), the two processes take the jobs in order from one counter: the worker
+    one after another, and this process whenever it would otherwise wait for the worker (a
+    build whose pages' HTML is kept converts faster than the worker renders). It keeps what
+    it made until asked for; a job that fails here is left to the caller, which makes it
+    again and reports the error as usual."""
 
     def __init__(self, jobs: list[tuple[str, Callable[[], str]]],
-                 notes: tuple[Callable[[], str], Callable[[str], None]] | None = None):
+                 notes: tuple[Callable[[], str], Callable[[str], None]] | None = None,
+                 share: bool = False):
+        self.jobs = jobs
+        self.next: Any = None  # the next job nobody has started (shared)
+        if share:
+            with contextlib.suppress(OSError):  # (no shared memory here: not shared)
+                self.next = multiprocessing.get_context("fork").Value("q", 1)  # (see _taken)
         read, write = os.pipe()
         parent = os.getpid()
         with warnings.catch_warnings():  # (Python 3.12 warns of forking beside threads)
@@ -184,22 +202,30 @@ class Rendered:
         if pid == 0:  # the worker
             _on_its_own(write)
             die_with_parent(parent)
-            _render(jobs, write, notes[0] if notes else None)
+            _render(jobs, write, notes[0] if notes else None, self.next)
         os.close(write)
         self.pid: int | None = pid
         self.count = len(jobs)
-        self.pipe = os.fdopen(read, "rb")
+        self.pipe = os.fdopen(read, "rb", buffering=0)
         self.learn = notes[1] if notes else None
         self.early: dict[str, str] = {}  # texts made before the one asked for
         self.ended = False
-        self.handed: set[str] = set()
+        self.handed: set[str] = set()  # texts the worker made, handed on
         self.seconds = 0.0  # the worker's time spent rendering, for timings
+        self.own: dict[str, str | None] = {}  # texts made here (None: failed), until asked
+        self.made_here: set[str] = set()
 
     def result(self, key: str) -> str | None:
         if key in self.handed:  # asked again: the caller renders it (its text is not kept)
             return None
+        if key in self.made_here:  # (None: it failed here, or was asked for before)
+            return self.own.pop(key, None)
         text = self.early.pop(key, None)
         while text is None and not self.ended:
+            if self.next is not None and not _readable(self.pipe) and self._make_next():
+                if key in self.made_here:
+                    return self.own.pop(key, None)
+                continue
             frame = self._next()
             if frame is None:
                 self.ended = True
@@ -211,12 +237,37 @@ class Rendered:
             self.handed.add(key)
         return text
 
+    def _make_next(self) -> bool:
+        """Make the next job nobody has started, here; False if there is none."""
+        assert self.next is not None
+        with self.next.get_lock():
+            index = self.next.value
+            if index >= self.count:
+                return False
+            self.next.value = index + 1
+        key, job = self.jobs[index]
+        self.made_here.add(key)
+        with contextlib.suppress(Exception):  # (else the caller makes it, and reports it)
+            self.own[key] = job()
+        return True
+
+    def _read(self, size: int) -> bytes:
+        """`size` bytes from the pipe, or fewer if the worker stopped."""
+        parts, left = [], size
+        while left:
+            part = self.pipe.read(left)
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)
+
     def _next(self) -> tuple[str, str] | None:
-        head = self.pipe.read(_FRAME.size)
+        head = self._read(_FRAME.size)
         if len(head) < _FRAME.size:
             return None  # the worker stopped
         sizes = _FRAME.unpack(head)
-        body = self.pipe.read(sum(sizes))
+        body = self._read(sum(sizes))
         if len(body) < sum(sizes):
             return None
         split, end = sizes[0], sizes[0] + sizes[1]
@@ -232,7 +283,10 @@ class Rendered:
         """Stop the worker (if it still runs) and let it go."""
         if self.pid is None:
             return
-        if len(self.handed) == self.count and not self.ended:
+        if self.next is not None and self.next.value >= self.count:
+            while not self.ended:  # every job taken: what is left is the worker's last
+                self.ended = self._next() is None
+        elif len(self.handed) == self.count and not self.ended:
             self.ended = self._next() is None  # the last frame, next: the seconds spent
         if not self.ended:
             os.kill(self.pid, signal.SIGKILL)  # texts nobody asked for: not needed
@@ -289,9 +343,10 @@ def _on_its_own(keep: int | None = None) -> None:
 
 
 def _render(jobs: list[tuple[str, Callable[[], str]]], fd: int,
-            notes: Callable[[], str] | None) -> NoReturn:
+            notes: Callable[[], str] | None, shared: Any = None) -> NoReturn:
     """In the worker: each text (and its notes) in order onto the pipe, then the seconds
-    spent; at the first failure (a job's error, the caller gone), stop."""
+    spent; at the first failure (a job's error, the caller gone), stop. `shared`: the counter
+    of the next job nobody has started (see `Rendered`)."""
     try:
         with os.fdopen(fd, "wb") as out:
             def send(key: str, text: str) -> None:
@@ -304,7 +359,7 @@ def _render(jobs: list[tuple[str, Callable[[], str]]], fd: int,
                 out.flush()
 
             spent = 0.0
-            for key, job in jobs:
+            for key, job in _taken(jobs, shared):
                 start = time.perf_counter()
                 text = job()
                 spent += time.perf_counter() - start
@@ -314,3 +369,25 @@ def _render(jobs: list[tuple[str, Callable[[], str]]], fd: int,
         pass
     finally:
         os._exit(0)  # not Python's exit: nothing of the parent's is flushed or cleaned twice
+
+
+def _taken(jobs: list[tuple[str, Callable[[], str]]],
+           shared: Any) -> Iterator[tuple[str, Callable[[], str]]]:
+    """The jobs in order, or (`shared`) the first one, then those the worker takes from the
+    counter (which starts at the second: the worker has one job at once)."""
+    if shared is None or not jobs:
+        yield from jobs
+        return
+    yield jobs[0]
+    while True:
+        with shared.get_lock():
+            index = shared.value
+            if index >= len(jobs):
+                return
+            shared.value = index + 1
+        yield jobs[index]
+
+
+def _readable(pipe: Any) -> bool:
+    """Is something on the pipe (from the worker) to be read now?"""
+    return bool(select.select([pipe], [], [], 0)[0])

@@ -235,7 +235,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                 _settle()
             # (forked once the project is out of the collector's sight: the worker inherits that)
             notes = (self.citer.learned, self.citer.learn) if self.citer else None
-            self._ahead = ahead.rendering(self._to_render, notes)
+            # (shared: this process renders too rather than wait, when its pages' HTML is kept)
+            self._ahead = ahead.rendering(self._to_render, notes, share=True)
             self._to_render = []
 
     def on_build_error(self, *, error: Exception) -> None:
@@ -254,6 +255,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self._ahead.close()
             self.timings["ahead"] = self._ahead.seconds
             self.timings["ahead_pages"] = len(self._ahead.handed)
+            self.timings["here_pages"] = len(self._ahead.made_here)
             self._ahead = None
 
     @event_priority(100)  # first: memory let go here is there for the search index
@@ -288,7 +290,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                      f"pages {cites:.3f}: {formatted} formatted, {entries} reference list "
                      "entries); rendered ahead on "
                      f"another core {self.timings.get('ahead', 0):.3f} s "
-                     f"({self.timings.get('ahead_pages', 0)} pages); Markdown converted to "
+                     f"({self.timings.get('ahead_pages', 0)} pages; "
+                     f"{self.timings.get('here_pages', 0)} rendered here instead of waiting); "
+                     "Markdown converted to "
                      "HTML for {} of {} pages (the others' kept)".format(
                          *self.timings.get("converted", (0, 0))))
 

@@ -25,6 +25,7 @@ from .files import DownloadFile, RenderedFile
 
 log = get_plugin_logger(__name__)
 
+
 class Rebuilds:
     """What the last build wrote, and what this one must."""
 

@@ -108,6 +108,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.rebuilds: Rebuilds | None = None
         self.converter: Converter | None = None  # this build's pages' HTML, or kept HTML
         self._pages_changed: Any = None  # the generated pages an edit changed (rebuilds.py)
+        self._froze_build = False  # (serve) this build's files froze with its pages: _settle
         self.timings: dict[str, Any] = {}
         self._citations_before = 0.0
         self._formatted_before = (0, 0)
@@ -144,7 +145,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         start = time.perf_counter()
         if self.project is not None:  # (serve) the last build's objects are garbage now
-            gc.collect()  # (see _settle: only what is not frozen, so not the project)
+            if self._froze_build:  # (see _settle)
+                gc.unfreeze()
+                self._froze_build = False
+            gc.collect()
         collected = time.perf_counter() - start
         try:
             return self._on_config(config)
@@ -231,8 +235,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self._citations_before = self.citer.seconds if self.citer else 0.0
             self._formatted_before = (self.citer.formatted, self.citer.entries_formatted) \
                 if self.citer else (0, 0)
-            if self.command != "serve":  # (see _settle)
+            if self.command != "serve" or self._pages_changed is None:  # (see _settle)
                 _settle()
+                self._froze_build = self.command == "serve"
             # (forked once the project is out of the collector's sight: the worker inherits that)
             notes = (self.citer.learned, self.citer.learn) if self.citer else None
             # (shared: this process renders too rather than wait, when its pages' HTML is kept)
@@ -507,7 +512,9 @@ def _settle(serve: bool = False) -> None:
     `mkdocs serve` lives on after a build, so there only the project is frozen, once it is
     loaded and what loading left behind is collected (not the build's pages, menus, templates
     and files, made later): each rebuild then frees the last build's objects without walking
-    the project again (a collection of everything took 0.6-1.4 s at size L)."""
+    the project again (a collection of everything took 0.6-1.4 s at size L). A rebuild that
+    renders every page freezes them too, as a build does (unfrozen, the collections while
+    pages are rendered took 4-5 s more at L): the next rebuild unfreezes everything first."""
     if serve:
         gc.collect()
     gc.freeze()

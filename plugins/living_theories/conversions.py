@@ -12,7 +12,8 @@ made from, and used again only if all of that is as it was:
   of MkDocs, Python-Markdown, its extensions and Pygments; our own code; the citation style,
   locale and references);
 - `Converted.lookups`: each path the page's links looked up, and the file each found;
-- `Indexed.key`: the page's title, metadata, HTML (a digest), headings, and the settings.
+- `Indexed.key`: the page's address, title, metadata, HTML (a digest), headings, and the
+  settings.
 
 Kept as plain data written with `marshal` (as the parse cache: fast, and loading it never runs
 code), one file per page, named by a digest of the page's source path, written atomically

@@ -95,13 +95,13 @@ class Converter:
 
     def _index(self, index: Any, add: Any, page: Page) -> None:
         """(In place of Material's `add_entry_from_context`) A page's search entries: those
-        it had, if its HTML, title, metadata and headings are as they were."""
+        it had, if its address, HTML, title, metadata and headings are as they were."""
         start = len(index.entries)
         if self.settings is None:
             add(page)
             self.indexed[page.url] = index.entries[start:]
             return
-        key = (page.title, repr(page.meta), digest(page.content or ""),
+        key = (page.url, page.title, repr(page.meta), digest(page.content or ""),
                repr(_tokens(page.toc)), self._search_settings)
         kept = self.kept.get(page.file.src_uri)
         if kept.indexed is not None and kept.indexed.key == key:

@@ -5,9 +5,10 @@ on_config  load and check the project (stop with every problem listed), register
 on_files   add the generated pages (in memory, rendered when MkDocs reads them, or ahead on
            another core when there are many) and assets
 on_page_markdown  tell the citations extension which page it is rendering, and the URL
-           policy (links.py) whether it is a generated page
-on_nav, on_env, on_page_markdown, on_post_build  (`living-theories serve`) build only what an
-           edit changed, and exactly what a full build gives (rebuilding.py, serving.py)
+           policy (links.py) whether it is a generated page; the page's HTML is then
+           converted, or kept from an earlier build (converting.py, conversions.py)
+on_nav, on_env, on_post_build  (`living-theories serve`) build only what an edit changed,
+           and exactly what a full build gives (rebuilding.py, serving.py)
 """
 
 from __future__ import annotations

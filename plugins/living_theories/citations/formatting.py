@@ -133,6 +133,7 @@ class Citer:
         self._new: list[GroupKey] = []  # groups formatted since `learned` was last asked
         self._new_entries: list[str] = []  # and reference list entries
         self._prepared = 0  # how many times the keys were registered (see `learned`)
+        self._fingerprint = (-1, "")  # (after how many registrations, what)
 
     @property
     def style(self) -> CitationStylesStyle:
@@ -257,14 +258,17 @@ class Citer:
     @property
     def fingerprint(self) -> str:
         """What every citation is formatted from: the code, the locale, the style and the
-        references registered (see `prepare`)."""
+        references registered (see `prepare`; worked out again only after it changed them)."""
+        if self._fingerprint[0] == self._prepared:
+            return self._fingerprint[1]
         from .. import __version__
 
         digest = hashlib.sha256(f"{__version__} {_citeproc_version()} {self.locale}".encode())
         digest.update(self._style_path.read_bytes())
         for key in self._keys:
             digest.update(repr((key, sorted(self.bibliography[key].raw.items()))).encode())
-        return digest.hexdigest()[:24]
+        self._fingerprint = (self._prepared, digest.hexdigest()[:24])
+        return self._fingerprint[1]
 
     def _load_cache(self) -> bool:
         if self.cache_dir is None:

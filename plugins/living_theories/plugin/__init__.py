@@ -14,7 +14,6 @@ on_nav, on_env, on_post_build  (`living-theories serve`) build only what an edit
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 import os
 import posixpath
@@ -59,6 +58,7 @@ from ..snapshots import site_address
 from ..wayfinding import accessible
 from .converting import Converter
 from .files import DownloadFile, RenderedFile
+from .memory import Memory
 from .rebuilding import Rebuilds, no_dirty_warning
 
 log = get_plugin_logger(__name__)
@@ -109,7 +109,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.rebuilds: Rebuilds | None = None
         self.converter: Converter | None = None  # this build's pages' HTML, or kept HTML
         self._pages_changed: Any = None  # the generated pages an edit changed (rebuilds.py)
-        self._froze_build = False  # (serve) this build's files froze with its pages: _settle
+        self.memory = Memory(serving=False)  # what the garbage collector looks at (memory.py)
         self.timings: dict[str, Any] = {}
         self._citations_before = 0.0
         self._formatted_before = (0, 0)
@@ -136,6 +136,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         # Defining on_startup keeps this object across `mkdocs serve` rebuilds, so the
         # parsed project and formatted citations are reused while the files are unchanged.
         self.command = command
+        self.memory = Memory(serving=command == "serve")
         self.rebuilds = Rebuilds() if command == "serve" and dirty else None
         if self.rebuilds:  # (its dirty builds are exact: MkDocs' warning would mislead)
             logging.getLogger("mkdocs.commands.build").addFilter(no_dirty_warning)
@@ -146,16 +147,13 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         start = time.perf_counter()
         if self.project is not None:  # (serve) the last build's objects are garbage now
-            if self._froze_build:  # (see _settle)
-                gc.unfreeze()
-                self._froze_build = False
-            gc.collect()
+            self.memory.rebuild_starts()
         collected = time.perf_counter() - start
         try:
             return self._on_config(config)
         finally:
             self.timings = {"load": time.perf_counter() - start, "collect": collected}
-            _settle(serve=self.command == "serve")
+            self.memory.project_loaded()
 
     def _on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = self._root(config)
@@ -236,9 +234,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self._citations_before = self.citer.seconds if self.citer else 0.0
             self._formatted_before = (self.citer.formatted, self.citer.entries_formatted) \
                 if self.citer else (0, 0)
-            if self.command != "serve" or self._pages_changed is None:  # (see _settle)
-                _settle()
-                self._froze_build = self.command == "serve"
+            self.memory.pages_made(every_page=self._pages_changed is None)
             # (forked once the project is out of the collector's sight: the worker inherits that)
             notes = (self.citer.learned, self.citer.learn) if self.citer else None
             # (shared: this process renders too rather than wait, when its pages' HTML is kept)
@@ -275,14 +271,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self.converter = None
         if self.citer is not None:
             self.citer.save()
-            if self.citer.release():
-                # A build that formatted references: citeproc-py's objects hold cycles, so
-                # only the collector frees them (100 MB and 1 s at 5,000 references), before
-                # the search index is written, the build's peak of memory.
-                gc.unfreeze()
-                gc.collect()
-                if self.command != "serve":  # (see _settle)
-                    _settle()  # (what is left lives to the end: Python's exit need not walk it)
+            if self.citer.release():  # (a build that formatted references)
+                self.memory.references_released()
         # The plugin's own work in this build, for the benchmarks (benchmarks/run).
         if os.environ.get("LIVING_THEORIES_TIMINGS") and self.citer is not None:
             cites = self.citer.seconds - self._citations_before
@@ -503,22 +493,6 @@ def _web_address(setting: str, url: str) -> bool:
     return False
 
 
-def _settle(serve: bool = False) -> None:
-    """Move the project and what pages are made from out of the cyclic garbage collector's
-    sight. They live until the build ends, yet every full collection would walk them all again
-    while MkDocs renders pages: at 20,000 evidence records that was a fifth of the plugin's
-    work, and slowed MkDocs' own rendering too. Freed objects are still freed as usual, but
-    garbage that holds cycles, frozen, is never freed.
-
-    `mkdocs serve` lives on after a build, so there only the project is frozen, once it is
-    loaded and what loading left behind is collected (not the build's pages, menus, templates
-    and files, made later): each rebuild then frees the last build's objects without walking
-    the project again (a collection of everything took 0.6-1.4 s at size L). A rebuild that
-    renders every page freezes them too, as a build does (unfrozen, the collections while
-    pages are rendered took 4-5 s more at L): the next rebuild unfreezes everything first."""
-    if serve:
-        gc.collect()
-    gc.freeze()
 
 
 def _signature(root: Path, bib: Path) -> tuple[Any, ...]:

@@ -435,8 +435,9 @@ if sys.argv[1] == "parse":
     from living_theories.cli import main
     main(["validate", sys.argv[2]])
 else:
-    rendered = ahead.rendering([("page", block)])
-    rendered.result("page")
+    rendered = ahead.rendering([("first", block), ("last", block)])  # (the worker's: the last)
+    if rendered.result("first") is None:  # (this process makes it)
+        block()
 """
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
@@ -52,28 +53,79 @@ def gone(pid: int) -> bool:
     return False
 
 
-def test_texts_come_from_the_worker_in_any_order_until_one_fails(worker, tmp_path):
-    log = tmp_path / "made.log"
-    rendered = ahead.rendering([(f"p{n}", job(n, log)) for n in range(8)])
+def event() -> Any:
+    """A flag both processes see (shared memory: the worker keeps no file of ours open)."""
+    return multiprocessing.get_context("fork").Event()
+
+
+def made_by(log: Path) -> dict[str, int]:
+    made = [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+    assert len({key for key, _ in made}) == len(made)  # each text made once
+    return {key: int(pid) for key, pid in made}
+
+
+def test_this_process_makes_texts_from_the_first_and_the_worker_from_the_last(worker,
+                                                                              tmp_path):
+    """Here the worker's first text (the last) waits until this process has asked for all the
+    others: it makes none of those, and this process waits for none of them."""
+    log, go = tmp_path / "made.log", event()
+
+    def make(n: int) -> Callable[[], str]:
+        def text() -> str:
+            if n == 7:
+                assert go.wait(60)
+            return job(n, log)()
+        return text
+
+    rendered = ahead.rendering([(f"p{n}", make(n)) for n in range(8)])
     assert rendered is not None
     pid = rendered.pid
     assert pid != os.getpid()
-    assert rendered.result("p3") == job(3)()
-    assert rendered.result("p1") == job(1)()  # made before p3: kept until asked for
-    assert rendered.result("p3") is None  # asked again: the caller renders it itself
-    assert [rendered.result(f"p{n}") for n in (4, 5, 6)] == [job(4)(), None, None]
+    assert [rendered.result(f"p{n}") for n in range(7)] == [None] * 7  # the caller makes them
+    go.set()
+    assert rendered.result("p7") == job(7)()
+    assert rendered.result("p7") is None  # asked again: the caller makes it itself
+    assert rendered.made_here == 7 and rendered.handed == {"p7"}
     rendered.close()
     assert rendered.pid is None and gone(pid)
-    # every text was made in the worker, in order, and it stopped at the first failure (p5)
-    assert log.read_text().split("\n") == [f"p{n} {pid}" for n in range(6)] + [""]
+    assert made_by(log) == {"p7": pid}
+
+
+def test_the_worker_makes_what_nobody_has_started_until_one_fails(worker, tmp_path):
+    """Asked for nothing until its job p5 failed, the worker made p7, p6 and p5, then
+    stopped: the caller makes p5 again (and reports its error), and the rest."""
+    log, failed = tmp_path / "made.log", event()
+
+    def make(n: int) -> Callable[[], str]:
+        def text() -> str:
+            if n == 5:
+                failed.set()
+            return job(n, log)()
+        return text
+
+    rendered = ahead.rendering([(f"p{n}", make(n)) for n in range(8)])
+    assert rendered is not None
+    pid = rendered.pid
+    assert failed.wait(60)
+    assert [rendered.result(f"p{n}") for n in range(7, -1, -1)] == [
+        job(7)(), job(6)(), None, None, None, None, None, None]
+    rendered.close()
+    assert gone(pid)
+    assert made_by(log) == {"p7": pid, "p6": pid, "p5": pid}
 
 
 def test_closing_stops_a_worker_whose_texts_nobody_asks_for(worker):
-    rendered = ahead.rendering([(f"p{n}", job(n + 10)) for n in range(50)])
+    go = event()
+
+    def held() -> str:
+        assert go.wait(60)
+        return "never asked for"
+
+    rendered = ahead.rendering([*((f"p{n}", job(n + 10)) for n in range(49)), ("p49", held)])
     assert rendered is not None
     pid = rendered.pid
-    assert rendered.result("p0") == job(10)()
-    rendered.close()  # the worker is blocked on a full pipe, or still rendering
+    assert rendered.result("p0") is None
+    rendered.close()  # the worker is still making p49
     assert gone(pid)
 
 
@@ -99,8 +151,16 @@ def test_the_worker_keeps_no_file_of_the_parents_and_writes_nothing(worker, tmp_
             return "closed"
         return "open"
 
-    rendered = ahead.rendering([("p", make)])
+    made = event()
+
+    def made_then_said() -> str:
+        text = make()
+        made.set()
+        return text
+
+    rendered = ahead.rendering([("p", made_then_said)])
     assert rendered is not None
+    assert made.wait(60)  # (by the worker: asked for, it waits for the worker's text)
     assert rendered.result("p") == "closed"
     rendered.close()
     held.close()
@@ -118,7 +178,11 @@ threading.Thread(target=lambda: sys.stderr.write("x" * 1_000_000), daemon=True).
 waiting = bytearray(4)
 while int.from_bytes(waiting, sys.byteorder) < 4096:  # until the pipe is full
     fcntl.ioctl(read, termios.FIONREAD, waiting)
-rendered = ahead.rendering([("p", lambda: print("a page's warning", file=sys.stderr) or "made")])
+import multiprocessing
+made = multiprocessing.get_context("fork").Event()
+rendered = ahead.rendering([("p", lambda: print("a page's warning", file=sys.stderr)
+                                        or made.set() or "made")])
+made.wait(60)
 print(rendered.result("p"), file=sys.__stdout__, flush=True)
 rendered.close()
 os._exit(0)  # (Python's exit would wait for the stream the thread holds)
@@ -216,7 +280,16 @@ def test_a_build_renders_its_pages_ahead_and_makes_the_same_site(tmp_path):
     ((worker, mine),) = found.findall(ahead_run.stderr)
     assert int(worker) > 0 and int(worker) + int(mine) == len(generate(loaded))
     assert found.findall(alone_run.stderr) == [("0", "0")]
+    # the worker converted the pages it rendered to HTML too, for this process to use
+    converted = re.compile(r"HTML for (\d+) of (\d+) pages .*, and for (\d+) on another core")
+    ((here, pages, there),) = converted.findall(ahead_run.stderr)
+    assert int(there) == int(worker) and int(here) + int(there) == int(pages)
+    assert converted.findall(alone_run.stderr) == [(pages, pages, "0")]
     assert files_of(tmp_path / "ahead") == files_of(tmp_path / "alone")
+    # and what it converted is as this process would have kept it: the next build converts
+    # nothing, here or there
+    again = build_site(project, tmp_path / "again", env=timings)
+    assert converted.findall(again.stderr) == [("0", pages, "0")], again.stderr
     # Here, only the citations of the hand-written pages were formatted (one by one, as
     # every page cites in its own way; the style is author-date), and of the pages this
     # process rendered rather than wait, if any.
@@ -233,11 +306,30 @@ def test_a_build_renders_its_pages_ahead_and_makes_the_same_site(tmp_path):
         assert len(by_hand) <= int(here[0]) < int(alone[0])
 
 
+def test_what_the_worker_converts_says_what_it_says_once_in_every_build(tmp_path):
+    """A generated page whose conversion warns (a source's description links to a page that
+    is not there): the worker keeps nothing it said, so this process converts the page again,
+    and warns once, in every build."""
+    project = copy_repo_project(tmp_path / "project")
+    edit(project / "evidence" / "review-studies.yaml",
+         "reference: urtaranlaresgoiti2018\n    description: One of the 18 empirical papers "
+         "included in the rapid realist review [@knight2024].",
+         "reference: urtaranlaresgoiti2018\n    description: One of the 18 empirical papers "
+         "included in the rapid realist review [@knight2024]; see [the notes](nowhere.md).")
+    for n in range(2):
+        run = build_site(project, tmp_path / f"site-{n}", env={"LIVING_THEORIES_TIMINGS": "1"})
+        assert run.returncode == 1, n
+        assert run.stderr.count("contains a link 'nowhere.md'") == 1, run.stderr
+        assert re.search(r"HTML for \d+ of \d+ pages .*, and for [1-9]\d* on another core",
+                         run.stderr) or n == 1, run.stderr
+
+
 def test_notes_made_with_each_text_arrive_with_it(worker):
     done: list[str] = []  # (the worker's own copy)
+    last = event()
 
     def make(n: int) -> Callable[[], str]:
-        return lambda: done.append(f"p{n}") or f"text {n}"
+        return lambda: done.append(f"p{n}") or (n == 0 and last.set()) or f"text {n}"
 
     def notes() -> str:
         taken = ",".join(done)
@@ -247,45 +339,10 @@ def test_notes_made_with_each_text_arrive_with_it(worker):
     learned: list[str] = []
     rendered = ahead.rendering([(f"p{n}", make(n)) for n in range(6)], (notes, learned.append))
     assert rendered is not None
-    assert rendered.result("p2") == "text 2"
-    assert learned == ["p0", "p1", "p2"]  # those of texts made before it too
+    assert last.wait(60)  # the worker made them all, from the last
+    assert rendered.result("p3") == "text 3"
+    assert learned[:3] == ["p5", "p4", "p3"]  # those of texts made before it too
     assert [rendered.result(f"p{n}") for n in (0, 5)] == ["text 0", "text 5"]
-    assert learned == [f"p{n}" for n in range(6)]
+    assert learned == [f"p{n}" for n in range(5, -1, -1)]
     rendered.close()
     assert done == []  # nothing made here
-
-
-def test_shared_texts_are_made_once_each_by_whichever_process_would_wait(worker, tmp_path):
-    """Shared, this process makes the next texts nobody has started rather than wait for the
-    worker: here, the worker's first text waits until this process has made three (the third
-    fails here: the caller makes it again, and reports the error)."""
-    log = tmp_path / "made.log"
-    parent = os.getpid()
-
-    def made_here() -> int:
-        return log.read_text().count(f" {parent}\n") if log.exists() else 0
-
-    def make(n: int) -> Callable[[], str]:
-        def text() -> str:
-            if os.getpid() != parent and n == 0:  # (the worker keeps no file of ours open)
-                deadline = time.monotonic() + 30
-                while made_here() < 3 and time.monotonic() < deadline:
-                    time.sleep(0.01)
-            with log.open("a") as out:
-                out.write(f"p{n} {os.getpid()}\n")
-            if os.getpid() == parent and n == 3:
-                raise ValueError("a bug in a template")
-            return f"text {n}"
-        return text
-
-    rendered = ahead.rendering([(f"p{n}", make(n)) for n in range(12)], share=True)
-    assert rendered is not None
-    assert [rendered.result(f"p{n}") for n in range(12)] == [
-        f"text {n}" if n != 3 else None for n in range(12)]
-    rendered.close()
-    made = [line.split() for line in log.read_text().splitlines()]
-    assert sorted(key for key, _ in made) == sorted(f"p{n}" for n in range(12))  # once each
-    by = dict(made)
-    assert by["p0"] != str(parent)
-    assert [by[f"p{n}"] for n in (1, 2, 3)] == [str(parent)] * 3
-    assert rendered.made_here >= {"p1", "p2", "p3"} and "p0" in rendered.handed

@@ -9,14 +9,13 @@ file's `result` before parsing it themselves. A worker hands back only the data 
 file, marshalled (as the parse cache keeps it); a file with any problem is parsed again by the
 reader, which reports it as usual. So the results are the same with or without workers.
 
-A build's pages are rendered in order by one forked worker (`rendering`) while MkDocs converts
-the ones before them to HTML on this core; MkDocs asks for each page's Markdown as it goes and
-gets the worker's text. The worker also formats the citations of each page it renders and
-sends them with the page (its notes), so that the citations extension here finds them
-formatted. If the worker fails or stops, the caller renders what is left itself. When this
-process would wait for the worker (a build whose pages' HTML is kept converts faster than the
-worker renders), it renders the next page nobody has started itself: the two take the pages
-from one shared counter (`share`).
+A build's pages are rendered by two processes (`rendering`): MkDocs, here, renders each page
+when it reads it, from the first, while one forked worker renders them from the last, until
+the two meet: each page is made once, and neither waits for the other. The worker also formats
+the citations of each page it renders and sends them with the page (its notes), so that the
+citations extension here finds them formatted, and converts the page to HTML for MkDocs where
+no earlier build kept it (plugin/converting.py). If the worker fails or stops, the caller
+renders what is left itself.
 
 A first build (a fresh clone, or a publishing workflow without a cache) also compiles the
 templates in a worker of its own (`meanwhile`) while this process loads the project: the
@@ -42,7 +41,6 @@ import logging
 import marshal
 import multiprocessing
 import os
-import select
 import signal
 import struct
 import sys
@@ -159,41 +157,48 @@ def _size(path: Path) -> int:
 
 # --- Rendering pages ahead --------------------------------------------------------------------
 
-# A page on the pipe: the lengths of its key, text and notes, then the three (UTF-8).
-_FRAME = struct.Struct("<III")
+# A page on the pipe: the lengths of its key, text, notes (UTF-8) and attachment (bytes), then
+# the four.
+_FRAME = struct.Struct("<IIII")
+_FREE, _HERE, _WORKER = 0, 1, 2  # who makes a job: nobody yet, this process, the worker
+
+Attach = Callable[[str, str], bytes | None]
 
 
 def rendering(jobs: list[tuple[str, Callable[[], str]]],
               notes: tuple[Callable[[], str], Callable[[str], None]] | None = None,
-              share: bool = False) -> Rendered | None:
-    """Texts of `jobs` (key, function) made in order by a forked worker, or None if that is
-    not worth it here (see the module's docstring). `notes`: what the worker learned while
-    making a text (in the worker: the first function gives it, e.g. the citations it
-    formatted), handed to the second function here as the text arrives. `share`: while this
-    process waits for a text, it makes the next one nobody has started itself."""
+              attach: Attach | None = None) -> Rendered | None:
+    """Texts of `jobs` (key, function), made from the last by a forked worker while this
+    process makes them from the first, or None if that is not worth it here (see the module's
+    docstring). `notes`: what the worker learned while making a text (in the worker: the first
+    function gives it, e.g. the citations it formatted), handed to the second function here.
+    `attach`: more work on a text that the worker does (key, text: bytes, e.g. the page
+    converted to HTML), given here by `attachment(key)`."""
     if len(jobs) < MIN_PAGES or not may_fork(threads=True):
         return None
-    return Rendered(jobs, notes, share)
+    try:
+        taken = multiprocessing.get_context("fork").Array("b", len(jobs))
+    except OSError:  # (no shared memory here)
+        return None
+    return Rendered(jobs, taken, notes, attach)
 
 
 class Rendered:
-    """The worker's texts, asked for by key. `result` gives None for a text the worker did not
-    make (it failed, or was stopped): the caller makes that one itself.
+    """Jobs shared by two processes: this one makes each text when the caller asks for it
+    (`result` gives None: the caller makes it itself), unless the worker took it; the worker
+    takes them from the last, the other way, until the two meet. So neither waits for the
+    other but for the one job the worker may be making when this process reaches it, and
+    each job is made once. A job the worker failed (or did not finish: it stopped) is made by
+    the caller too, which reports its error as usual.
 
-    Shared (`share`), the two processes take the jobs in order from one counter: the worker
-    one after another, and this process whenever it would otherwise wait for the worker (a
-    build whose pages' HTML is kept converts faster than the worker renders). It keeps what
-    it made until asked for; a job that fails here is left to the caller, which makes it
-    again and reports the error as usual."""
+    A thread reads the worker's texts as they come (the worker never waits for this process
+    to read them); they are kept until asked for."""
 
-    def __init__(self, jobs: list[tuple[str, Callable[[], str]]],
+    def __init__(self, jobs: list[tuple[str, Callable[[], str]]], taken: Any,
                  notes: tuple[Callable[[], str], Callable[[str], None]] | None = None,
-                 share: bool = False):
-        self.jobs = jobs
-        self.next: Any = None  # the next job nobody has started (shared)
-        if share:
-            with contextlib.suppress(OSError):  # (no shared memory here: not shared)
-                self.next = multiprocessing.get_context("fork").Value("q", 1)  # (see _taken)
+                 attach: Attach | None = None):
+        self.index = {key: n for n, (key, _) in enumerate(jobs)}
+        self.taken = taken  # who makes each job (_FREE, _HERE or _WORKER), shared, locked
         read, write = os.pipe()
         parent = os.getpid()
         with warnings.catch_warnings():  # (Python 3.12 warns of forking beside threads)
@@ -202,97 +207,95 @@ class Rendered:
         if pid == 0:  # the worker
             _on_its_own(write)
             die_with_parent(parent)
-            _render(jobs, write, notes[0] if notes else None, self.next)
+            _render(jobs, write, self.taken, notes[0] if notes else None, attach)
         os.close(write)
         self.pid: int | None = pid
-        self.count = len(jobs)
-        self.pipe = os.fdopen(read, "rb", buffering=0)
         self.learn = notes[1] if notes else None
-        self.early: dict[str, str] = {}  # texts made before the one asked for
-        self.ended = False
         self.handed: set[str] = set()  # texts the worker made, handed on
+        self.made_here = 0  # texts the caller made, as nobody had started them
         self.seconds = 0.0  # the worker's time spent rendering, for timings
-        self.own: dict[str, str | None] = {}  # texts made here (None: failed), until asked
-        self.made_here: set[str] = set()
+        self._asked: set[str] = set()
+        self._arrived = threading.Condition()
+        self._texts: dict[str, tuple[str, bytes]] = {}  # the worker's, until asked for
+        self._notes: list[str] = []  # the worker's, until learned here
+        self._ended = False
+        self._reader = threading.Thread(target=self._read_all, args=(os.fdopen(read, "rb"),),
+                                        name="living-theories-rendered", daemon=True)
+        self._attached: dict[str, bytes] = {}  # the worker's, once its text was handed on
+        self._reader.start()
 
     def result(self, key: str) -> str | None:
-        if key in self.handed:  # asked again: the caller renders it (its text is not kept)
+        """The worker's text for `key`, or None: then the caller makes it (it was the next
+        nobody had started, the worker failed, or it is asked for again)."""
+        n = self.index.get(key)
+        if n is None or key in self._asked or self.pid is None:
             return None
-        if key in self.made_here:  # (None: it failed here, or was asked for before)
-            return self.own.pop(key, None)
-        text = self.early.pop(key, None)
-        while text is None and not self.ended:
-            if self.next is not None and not _readable(self.pipe) and self._make_next():
-                if key in self.made_here:
-                    return self.own.pop(key, None)
-                continue
-            frame = self._next()
-            if frame is None:
-                self.ended = True
-            elif frame[0] == key:
-                text = frame[1]
-            else:
-                self.early[frame[0]] = frame[1]
-        if text is not None:
-            self.handed.add(key)
+        self._asked.add(key)
+        with self.taken.get_lock():
+            if self.taken[n] == _FREE:
+                self.taken[n] = _HERE
+        if self.taken[n] == _HERE:
+            self.made_here += 1
+            self._learn()
+            return None
+        with self._arrived:
+            while key not in self._texts and not self._ended:
+                self._arrived.wait()
+            text, attached = self._texts.pop(key, (None, b""))
+        self._learn()
+        if text is None:
+            return None
+        self.handed.add(key)
+        if attached:
+            self._attached[key] = attached
         return text
 
-    def _make_next(self) -> bool:
-        """Make the next job nobody has started, here; False if there is none."""
-        assert self.next is not None
-        with self.next.get_lock():
-            index = self.next.value
-            if index >= self.count:
-                return False
-            self.next.value = index + 1
-        key, job = self.jobs[index]
-        self.made_here.add(key)
-        with contextlib.suppress(Exception):  # (else the caller makes it, and reports it)
-            self.own[key] = job()
-        return True
+    def attachment(self, key: str) -> bytes | None:
+        """What the worker attached to the text of `key`, once that text was handed on."""
+        return self._attached.pop(key, None)
 
-    def _read(self, size: int) -> bytes:
-        """`size` bytes from the pipe, or fewer if the worker stopped."""
-        parts, left = [], size
-        while left:
-            part = self.pipe.read(left)
-            if not part:
-                break
-            parts.append(part)
-            left -= len(part)
-        return b"".join(parts)
+    def _learn(self) -> None:
+        """(Here, not in the reading thread: the notes may change what this process uses.)"""
+        with self._arrived:
+            notes, self._notes = self._notes, []
+        if self.learn is not None:
+            for note in notes:
+                self.learn(note)
 
-    def _next(self) -> tuple[str, str] | None:
-        head = self._read(_FRAME.size)
-        if len(head) < _FRAME.size:
-            return None  # the worker stopped
-        sizes = _FRAME.unpack(head)
-        body = self._read(sum(sizes))
-        if len(body) < sum(sizes):
-            return None
-        split, end = sizes[0], sizes[0] + sizes[1]
-        key, text, notes = body[:split].decode(), body[split:end].decode(), body[end:].decode()
-        if notes and self.learn is not None:
-            self.learn(notes)
-        if not key:  # the last frame: how long the worker spent rendering
-            self.seconds = float(text)
-            return None
-        return key, text
+    def _read_all(self, pipe: Any) -> None:
+        """(The reading thread) Each text as it comes, until the worker stops."""
+        with pipe:
+            while (frame := _frame(pipe)) is not None:
+                key, text, notes, attached = frame
+                with self._arrived:
+                    if notes:
+                        self._notes.append(notes)
+                    if key:
+                        self._texts[key] = (text, attached)
+                    else:  # the last frame: how long the worker spent rendering
+                        self.seconds = float(text)
+                    self._arrived.notify_all()
+        with self._arrived:
+            self._ended = True
+            self._arrived.notify_all()
 
     def close(self) -> None:
         """Stop the worker (if it still runs) and let it go."""
         if self.pid is None:
             return
-        if self.next is not None and self.next.value >= self.count:
-            while not self.ended:  # every job taken: what is left is the worker's last
-                self.ended = self._next() is None
-        elif len(self.handed) == self.count and not self.ended:
-            self.ended = self._next() is None  # the last frame, next: the seconds spent
-        if not self.ended:
-            os.kill(self.pid, signal.SIGKILL)  # texts nobody asked for: not needed
-        self.pipe.close()
+        with self.taken.get_lock():  # nothing more for the worker to start
+            for n in range(len(self.taken)):
+                if self.taken[n] == _FREE:
+                    self.taken[n] = _HERE
+            waited_for = all(key in self._asked for key, n in self.index.items()
+                             if self.taken[n] == _WORKER)
+        if not waited_for:  # (texts nobody asked for: not needed)
+            os.kill(self.pid, signal.SIGKILL)
+        self._reader.join()  # (the worker ends at once: its last frame says its time)
         os.waitpid(self.pid, 0)
         self.pid = None
+        self._texts.clear()
+        self._attached.clear()
 
 
 def meanwhile(job: Callable[[], object]) -> Child | None:
@@ -342,28 +345,38 @@ def _on_its_own(keep: int | None = None) -> None:
     logging.disable(logging.CRITICAL)
 
 
-def _render(jobs: list[tuple[str, Callable[[], str]]], fd: int,
-            notes: Callable[[], str] | None, shared: Any = None) -> NoReturn:
-    """In the worker: each text (and its notes) in order onto the pipe, then the seconds
-    spent; at the first failure (a job's error, the caller gone), stop. `shared`: the counter
-    of the next job nobody has started (see `Rendered`)."""
+def _render(jobs: list[tuple[str, Callable[[], str]]], fd: int, taken: Any,
+            notes: Callable[[], str] | None, attach: Attach | None) -> NoReturn:
+    """In the worker: from the last job, each one nobody has taken, its text (its notes and
+    attachment) onto the pipe; then the seconds spent. At the first failure (a job's error,
+    the caller gone), stop."""
     try:
         with os.fdopen(fd, "wb") as out:
-            def send(key: str, text: str) -> None:
+            def send(key: str, text: str, attached: bytes = b"") -> None:
                 name, body = key.encode(), text.encode()
                 extra = notes().encode() if notes is not None else b""
-                out.write(_FRAME.pack(len(name), len(body), len(extra)))
+                out.write(_FRAME.pack(len(name), len(body), len(extra), len(attached)))
                 out.write(name)
                 out.write(body)
                 out.write(extra)
+                out.write(attached)
                 out.flush()
 
             spent = 0.0
-            for key, job in _taken(jobs, shared):
+            for n in range(len(jobs) - 1, -1, -1):
+                with taken.get_lock():
+                    if taken[n] != _FREE:
+                        continue
+                    taken[n] = _WORKER
+                key, job = jobs[n]
                 start = time.perf_counter()
                 text = job()
+                attached = b""
+                if attach is not None:
+                    with contextlib.suppress(Exception):  # (optional: the caller does it)
+                        attached = attach(key, text) or b""
                 spent += time.perf_counter() - start
-                send(key, text)
+                send(key, text, attached)
             send("", f"{spent:.3f}")
     except BaseException:  # the caller renders the rest itself, and reports any error
         pass
@@ -371,23 +384,16 @@ def _render(jobs: list[tuple[str, Callable[[], str]]], fd: int,
         os._exit(0)  # not Python's exit: nothing of the parent's is flushed or cleaned twice
 
 
-def _taken(jobs: list[tuple[str, Callable[[], str]]],
-           shared: Any) -> Iterator[tuple[str, Callable[[], str]]]:
-    """The jobs in order, or (`shared`) the first one, then those the worker takes from the
-    counter (which starts at the second: the worker has one job at once)."""
-    if shared is None or not jobs:
-        yield from jobs
-        return
-    yield jobs[0]
-    while True:
-        with shared.get_lock():
-            index = shared.value
-            if index >= len(jobs):
-                return
-            shared.value = index + 1
-        yield jobs[index]
-
-
-def _readable(pipe: Any) -> bool:
-    """Is something on the pipe (from the worker) to be read now?"""
-    return bool(select.select([pipe], [], [], 0)[0])
+def _frame(pipe: Any) -> tuple[str, str, str, bytes] | None:
+    """The next text on the pipe (key, text, notes, attachment), or None if the worker
+    stopped."""
+    head = pipe.read(_FRAME.size)
+    if len(head) < _FRAME.size:
+        return None
+    sizes = _FRAME.unpack(head)
+    body = pipe.read(sum(sizes))
+    if len(body) < sum(sizes):
+        return None
+    ends = [sum(sizes[:n]) for n in range(1, 4)]
+    return (body[:ends[0]].decode(), body[ends[0]:ends[1]].decode(),
+            body[ends[1]:ends[2]].decode(), body[ends[2]:])

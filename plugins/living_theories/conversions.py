@@ -106,17 +106,9 @@ class KeptPages:
         if self.folder is None:
             return Kept()
         try:
-            data = self._file(path).read_bytes()
-            head, check, body = data[:4], data[4:4 + _DIGEST], data[4 + _DIGEST:]
-            if head != MAGIC or digest(body) != check:
-                return Kept()
-            form, name, converted, indexed = marshal.loads(body)
-            if form != FORMAT or name != path:
-                return Kept()
-            return Kept(None if converted is None else Converted(*converted),
-                        None if indexed is None else Indexed(*indexed))
-        except (OSError, ValueError, EOFError, TypeError):
-            return Kept()  # none, damaged or not ours: converted as if it were not there
+            return unpack(path, self._file(path).read_bytes())
+        except OSError:
+            return Kept()
 
     def save(self, paths: Collection[str]) -> None:
         """Write the pages this build converted or indexed, and forget the pages that are
@@ -126,13 +118,9 @@ class KeptPages:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             for path in sorted(self._changed & set(paths)):
-                kept = self._pages[path]
-                try:
-                    body = marshal.dumps((FORMAT, path, _values(kept.converted),
-                                          _values(kept.indexed)))
-                except ValueError:  # (something marshal cannot write: just not kept)
-                    continue
-                _write(self._file(path), MAGIC + digest(body) + body)
+                data = pack(path, self._pages[path])
+                if data is not None:
+                    _write(self._file(path), data)
             wanted = {self._file(path).name for path in paths}
             for old in self.folder.glob("*" + _SUFFIX):
                 if old.name not in wanted:
@@ -140,6 +128,31 @@ class KeptPages:
         except OSError:
             return  # a read-only checkout, or a full disk: the pages are just not kept
         self._changed.clear()
+
+
+def pack(path: str, kept: Kept) -> bytes | None:
+    """A page's record as bytes (for its file, or a worker's pipe), or None if marshal cannot
+    write something in it (then it is just not kept)."""
+    try:
+        body = marshal.dumps((FORMAT, path, _values(kept.converted), _values(kept.indexed)))
+    except ValueError:
+        return None
+    return MAGIC + digest(body) + body
+
+
+def unpack(path: str, data: bytes) -> Kept:
+    """The record `pack` made of the page `path`; nothing if it is damaged or not ours."""
+    try:
+        head, check, body = data[:4], data[4:4 + _DIGEST], data[4 + _DIGEST:]
+        if head != MAGIC or digest(body) != check:
+            return Kept()
+        form, name, converted, indexed = marshal.loads(body)
+        if form != FORMAT or name != path:
+            return Kept()
+        return Kept(None if converted is None else Converted(*converted),
+                    None if indexed is None else Indexed(*indexed))
+    except (ValueError, EOFError, TypeError):
+        return Kept()  # converted as if it were not there
 
 
 def _values(record: Converted | Indexed | None) -> tuple[Any, ...] | None:

@@ -56,7 +56,7 @@ from ..project import BIBLIOGRAPHY, CACHE, Project, load_project
 from ..rebuilds import pages_changed
 from ..snapshots import site_address
 from ..wayfinding import accessible
-from .converting import Converter
+from .converting import Converter, converting_ahead, pure
 from .files import DownloadFile, RenderedFile
 from .memory import Memory
 from .rebuilding import Rebuilds, no_dirty_warning
@@ -237,9 +237,18 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self.memory.pages_made(every_page=self._pages_changed is None)
             # (forked once the project is out of the collector's sight: the worker inherits that)
             notes = (self.citer.learned, self.citer.learn) if self.citer else None
-            # (shared: this process renders too rather than wait, when its pages' HTML is kept)
-            self._ahead = ahead.rendering(self._to_render, notes, share=True)
+            # (and the worker converts the pages it renders whose HTML is not kept)
+            self._ahead = ahead.rendering(self._to_render, notes,
+                                          self._converting_ahead(config, files))
             self._to_render = []
+
+    def _converting_ahead(self, config: MkDocsConfig, files: Files) -> Any:
+        if not pure(config):  # (every page is converted here, see converting.py)
+            return None
+        sources = {path: functools.partial(job.args[0].markdown, False)
+                   for path, job in self._to_render}
+        return converting_ahead(config, files, self.citer, self._root(config) / CACHE / "html",
+                                sources, self._prepare)
 
     def on_build_error(self, *, error: Exception) -> None:
         self._stop_ahead()
@@ -257,7 +266,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self._ahead.close()
             self.timings["ahead"] = self._ahead.seconds
             self.timings["ahead_pages"] = len(self._ahead.handed)
-            self.timings["here_pages"] = len(self._ahead.made_here)
+            self.timings["here_pages"] = self._ahead.made_here
             self._ahead = None
 
     @event_priority(100)  # first: memory let go here is there for the search index
@@ -267,7 +276,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             if self.rebuilds is not None:  # (before the search plugin writes its index)
                 self.rebuilds.remember(config, self.converter)
             self.converter.finish()
-            self.timings["converted"] = (self.converter.converted, self.converter.pages)
+            self.timings["converted"] = (self.converter.converted, self.converter.pages,
+                                         self.converter.ahead)
             self.converter = None
         if self.citer is not None:
             self.citer.save()
@@ -287,10 +297,10 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
                      "entries); rendered ahead on "
                      f"another core {self.timings.get('ahead', 0):.3f} s "
                      f"({self.timings.get('ahead_pages', 0)} pages; "
-                     f"{self.timings.get('here_pages', 0)} rendered here instead of waiting); "
+                     f"{self.timings.get('here_pages', 0)} rendered here); "
                      "Markdown converted to "
-                     "HTML for {} of {} pages (the others' kept)".format(
-                         *self.timings.get("converted", (0, 0))))
+                     "HTML for {} of {} pages (the others' kept), and for {} on another "
+                     "core".format(*self.timings.get("converted", (0, 0, 0))))
 
     def _on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.project is not None and self.citer is not None
@@ -390,7 +400,12 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
     def _render(self, page: GeneratedPage, keep: bool) -> str:
         start, formatting = time.perf_counter(), self.citer.seconds if self.citer else 0.0
         try:
-            made = self._ahead.result(page.path) if self._ahead is not None else None
+            made = None
+            if self._ahead is not None:
+                made = self._ahead.result(page.path)
+                converted = self._ahead.attachment(page.path)  # (its HTML, made meanwhile)
+                if converted is not None and self.converter is not None:
+                    self.converter.offer(page.path, converted)
             return page.markdown(keep=keep, body=made)
         finally:  # (citations formatted meanwhile are counted apart, see on_post_build)
             spent = time.perf_counter() - start - ((self.citer.seconds if self.citer else 0.0)
@@ -424,15 +439,18 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
     @event_priority(-100)  # last: the Markdown as other plugins left it is what is converted
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig,
                          files: Files) -> str:
-        if self.extension is not None:
-            self.extension.current_page = page.file.src_uri
-            self.extension.current_text = markdown
-        self._policing = page.file.src_uri if page.file.src_uri in self._generated_paths \
-            else None
+        self._prepare(page.file.src_uri, markdown)
         if self.converter is not None:  # (HTML kept for Markdown as it was: conversions.py)
             page.render = functools.partial(  # type: ignore[method-assign]
                 self.converter.convert, page, generated=self._policing is not None)
         return markdown
+
+    def _prepare(self, path: str, markdown: str) -> None:
+        """Before the page `path` is converted: what the Markdown extensions ask of it."""
+        if self.extension is not None:
+            self.extension.current_page = path
+            self.extension.current_text = markdown
+        self._policing = path if path in self._generated_paths else None
 
     def _dropped(self, url: str) -> None:
         if url not in self._reported:  # else validate's warning at file:line said it

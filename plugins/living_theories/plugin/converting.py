@@ -1,6 +1,13 @@
 """The MkDocs side of keeping pages' HTML between builds (conversions.py says what is kept and
 why it is exact): a page's conversion (`Page.render`) and Material's indexing of it for search
 either run and are kept, or are replaced by what was kept.
+
+The worker that renders generated pages ahead (ahead.py) converts and indexes them too, where
+nothing is kept for them yet (a first build, or after an upgrade): it hands what it made back
+with the page's Markdown (`ahead_of`), and this process uses it exactly as it uses what an
+earlier build kept (`offer`): only if its Markdown, settings and links are still the same here
+(another plugin may change a page's Markdown, or add files). So the two cores share the
+conversions, and the site is the same as if this process had made them all.
 """
 
 from __future__ import annotations
@@ -9,19 +16,20 @@ import contextlib
 import functools
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, set_exclusions
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
+from mkdocs.utils.meta import get_data
 
 from ..citations.markdown import CitationsExtension
-from ..conversions import Converted, Indexed, Kept, KeptPages, Lookup, digest
+from ..conversions import Converted, Indexed, Kept, KeptPages, Lookup, digest, pack, unpack
 from ..links import LinkPolicyExtension
 
 # Markdown extensions whose HTML depends on nothing but the page's Markdown and mkdocs.yml.
@@ -42,10 +50,12 @@ class Converter:
 
     def __init__(self, config: MkDocsConfig, files: Files, citer: Any, folder: Path) -> None:
         self.files = files
-        self.settings = _settings(config, citer) if _pure(config) else None
+        self.settings = _settings(config, citer) if pure(config) else None
         self.kept = KeptPages(folder if self.settings is not None else None)
         self.converted = 0  # pages converted in this build (the others' HTML was kept)
         self.pages = 0  # and pages in all
+        self.ahead = 0  # pages whose HTML the worker made in this build
+        self._offered: set[str] = set()
         self.indexed: dict[str, list[dict[str, Any]]] = {}  # search entries, by address
         search = search_plugin(config)
         self._search_index: Any = None
@@ -72,6 +82,8 @@ class Converter:
         known = kept.converted
         if known is not None and known.still(
                 key, lambda path: _found(files.get_file_from_path(path))):
+            if page.file.src_uri in self._offered:
+                self.ahead += 1
             page.content, page.toc = known.content, get_toc(known.toc)
             page._title_from_render = known.title
             page.present_anchor_ids = set(known.anchors) if known.anchors is not None else None
@@ -92,6 +104,39 @@ class Converter:
                 None if page.links_to_anchors is None else
                 {file.src_uri: links for file, links in page.links_to_anchors.items()})
         self.kept.keep(page.file.src_uri, Kept(converted, kept.indexed))
+
+    def offer(self, path: str, data: bytes) -> None:
+        """What the worker made of the page `path` (`ahead_of`), to be used as what an
+        earlier build kept is: only if it is still right."""
+        if self.settings is None:
+            return
+        made = unpack(path, data)
+        if made.converted is None and made.indexed is None:
+            return
+        kept = self.kept.get(path)
+        self.kept.keep(path, Kept(made.converted or kept.converted, made.indexed or kept.indexed))
+        self._offered.add(path)
+
+    def ahead_of(self, path: str, source: str, config: MkDocsConfig,
+                 prepare: Callable[[str, str], None]) -> bytes | None:
+        """(In the worker rendering pages ahead) Convert and index the generated page `path`,
+        its Markdown file being `source`, as this process would in the build (`prepare`: as
+        the plugin prepares a page's conversion), unless what is kept is still right: what
+        was made, packed for `offer`, or None."""
+        file = self.files.get_file_from_path(path)
+        if self.settings is None or file is None:
+            return None
+        page = Page(None, file, config)
+        page.markdown, page.meta = get_data(source)
+        prepare(path, page.markdown)
+        before = self.kept.get(path)
+        self.convert(page, config, self.files, generated=True)
+        if self._search_index is not None and page.content is not None:
+            self._search_index.add_entry_from_context(page)
+            self._search_index.entries.clear()
+            self.indexed.clear()
+        made = self.kept.get(path)
+        return pack(path, made) if made is not before else None
 
     def _index(self, index: Any, add: Any, page: Page) -> None:
         """(In place of Material's `add_entry_from_context`) A page's search entries: those
@@ -124,6 +169,35 @@ class Converter:
             with contextlib.suppress(AttributeError):
                 del self._search_index.add_entry_from_context
             self._search_index = None
+
+
+def converting_ahead(config: MkDocsConfig, files: Files, citer: Any, folder: Path,
+                     sources: Mapping[str, Callable[[str], str]],
+                     prepare: Callable[[str, str], None]) -> Callable[[str, str], bytes | None]:
+    """For the worker rendering pages ahead: a function that converts and indexes the page of
+    a path from its body (`sources`: each page's Markdown file from its body), see
+    `Converter.ahead_of`. Made ready in the worker when first called."""
+    converter: Converter | None = None
+
+    def attach(path: str, body: str) -> bytes | None:
+        nonlocal converter
+        if converter is None:
+            _heard_only_here()
+            set_exclusions(files, config)  # (as MkDocs does once the plugins added files)
+            converter = Converter(config, files, citer, folder)
+        return converter.ahead_of(path, sources[path](body), config, prepare)
+
+    return attach
+
+
+def _heard_only_here() -> None:
+    """(In a worker) What is logged is made again, so that a conversion that says anything is
+    seen (`_said`), but written nowhere: the handlers are the parent's (see ahead.py)."""
+    logging.disable(logging.NOTSET)
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        if isinstance(logger, logging.Logger):
+            logger.handlers.clear()
+    logging.lastResort = None  # type: ignore[assignment]
 
 
 class _Looking:
@@ -172,7 +246,7 @@ def _said() -> Iterator[list[logging.LogRecord]]:
             logger.removeHandler(keep)
 
 
-def _pure(config: MkDocsConfig) -> bool:
+def pure(config: MkDocsConfig) -> bool:
     """Does a page's HTML depend only on its Markdown, its links and mkdocs.yml?"""
     for extension in config.markdown_extensions:
         if isinstance(extension, str):

@@ -111,7 +111,8 @@ class Rebuilds:
             search.search_index_prev = None  # (else Material merges it in its own way)
         if self.served is not None:
             built = sum(page.content is not None for page in pages)
-            log.info(f"rebuilt all {len(pages)} pages ({converter.converted} converted again): "
+            converted = converter.converted + converter.ahead  # (here, or by the worker)
+            log.info(f"rebuilt all {len(pages)} pages ({converted} converted again): "
                      f"{self.why}" if self.everything else f"rebuilt {built} of {len(pages)} pages")
         self.served, self.files = served, None
         self.downloads, self._downloads = self._downloads, {}

@@ -113,7 +113,10 @@ def test_damaged_kept_pages_are_converted_again(project: Path, tmp_path: Path):
     for n, file in enumerate(files):  # cut short, a word changed, or emptied
         data = file.read_bytes()
         file.write_bytes([data[: len(data) // 2], data.replace(b"</p>", b"</q>"), b""][n % 3])
+    left = kept(project) / ".page-left-by-a-stopped-worker.tmp"
+    left.write_bytes(data[:100])
     assert build(project, tmp_path / "second") == (pages, pages)
+    assert not left.exists()
     assert files_of(tmp_path / "second") == files_of(tmp_path / "first")
     assert build(project, tmp_path / "third") == (0, pages)  # (kept again)
 

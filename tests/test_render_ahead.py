@@ -68,11 +68,12 @@ def test_this_process_makes_texts_from_the_first_and_the_worker_from_the_last(wo
                                                                               tmp_path):
     """Here the worker's first text (the last) waits until this process has asked for all the
     others: it makes none of those, and this process waits for none of them."""
-    log, go = tmp_path / "made.log", event()
+    log, started, go = tmp_path / "made.log", event(), event()
 
     def make(n: int) -> Callable[[], str]:
         def text() -> str:
             if n == 7:
+                started.set()
                 assert go.wait(60)
             return job(n, log)()
         return text
@@ -82,6 +83,7 @@ def test_this_process_makes_texts_from_the_first_and_the_worker_from_the_last(wo
     pid = rendered.pid
     assert pid != os.getpid()
     assert [rendered.result(f"p{n}") for n in range(7)] == [None] * 7  # the caller makes them
+    assert started.wait(60)
     go.set()
     assert rendered.result("p7") == job(7)()
     assert rendered.result("p7") is None  # asked again: the caller makes it itself
@@ -115,9 +117,10 @@ def test_the_worker_makes_what_nobody_has_started_until_one_fails(worker, tmp_pa
 
 
 def test_closing_stops_a_worker_whose_texts_nobody_asks_for(worker):
-    go = event()
+    started, go = event(), event()
 
     def held() -> str:
+        started.set()
         assert go.wait(60)
         return "never asked for"
 
@@ -125,7 +128,8 @@ def test_closing_stops_a_worker_whose_texts_nobody_asks_for(worker):
     assert rendered is not None
     pid = rendered.pid
     assert rendered.result("p0") is None
-    rendered.close()  # the worker is still making p49
+    assert started.wait(60)
+    rendered.close()  # the worker is still making p49: it is stopped, not waited for
     assert gone(pid)
 
 

@@ -38,6 +38,7 @@ FORMAT = 1
 MAGIC = b"LTHC"  # Living Theories HTML cache
 _DIGEST = 16
 _SUFFIX = ".marshal"
+_TEMPORARY = ".page-"
 Lookup = tuple[str, str] | None  # the address and inclusion of the file a link found
 
 
@@ -94,9 +95,26 @@ class KeptPages:
             kept = self._pages[path] = self._read(path)
         return kept
 
-    def keep(self, path: str, kept: Kept) -> None:
+    def keep(self, path: str, kept: Kept, *, written: bool = False) -> None:
+        """Use `kept` for the page `path` in this build, and write it with the others
+        (`save`) unless it is `written` already (`write`)."""
         self._pages[path] = kept
-        self._changed.add(path)
+        if written:
+            self._changed.discard(path)
+        else:
+            self._changed.add(path)
+
+    def write(self, path: str, data: bytes) -> bool:
+        """Write the page's record (`pack`) now (the worker rendering pages ahead writes what
+        it converted, so that this process need not); False if it could not be written."""
+        if self.folder is None:
+            return False
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write(self._file(path), data)
+        except OSError:
+            return False
+        return True
 
     def _file(self, path: str) -> Path:
         assert self.folder is not None
@@ -125,6 +143,8 @@ class KeptPages:
             for old in self.folder.glob("*" + _SUFFIX):
                 if old.name not in wanted:
                     old.unlink(missing_ok=True)
+            for left in self.folder.glob(_TEMPORARY + "*"):  # (a worker stopped while writing)
+                left.unlink(missing_ok=True)
         except OSError:
             return  # a read-only checkout, or a full disk: the pages are just not kept
         self._changed.clear()
@@ -160,7 +180,7 @@ def _values(record: Converted | Indexed | None) -> tuple[Any, ...] | None:
 
 
 def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".page-", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_TEMPORARY, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -110,11 +110,10 @@ class Converter:
         earlier build kept is: only if it is still right."""
         if self.settings is None:
             return
-        made = unpack(path, data)
-        if made.converted is None and made.indexed is None:
+        written, made = data[:1] == b"w", unpack(path, data[1:])
+        if made.converted is None:  # (its conversion said something: converted here again)
             return
-        kept = self.kept.get(path)
-        self.kept.keep(path, Kept(made.converted or kept.converted, made.indexed or kept.indexed))
+        self.kept.keep(path, made, written=written)
         self._offered.add(path)
 
     def ahead_of(self, path: str, source: str, config: MkDocsConfig,
@@ -136,7 +135,11 @@ class Converter:
             self._search_index.entries.clear()
             self.indexed.clear()
         made = self.kept.get(path)
-        return pack(path, made) if made is not before else None
+        data = pack(path, made) if made is not before else None
+        if data is None:
+            return None
+        # (written here, marked so: then the other process need not write it)
+        return (b"w" if self.kept.write(path, data) else b"-") + data
 
     def _index(self, index: Any, add: Any, page: Page) -> None:
         """(In place of Material's `add_entry_from_context`) A page's search entries: those

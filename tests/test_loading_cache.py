@@ -148,6 +148,15 @@ def test_a_damaged_cache_is_ignored_and_rewritten(project, damage):
     assert ParseCache(project / CACHE, project)._load()  # readable again
 
 
+def test_what_a_run_killed_while_writing_the_cache_left_is_removed(project, no_parsing):
+    first = run(project)
+    left = project / CACHE / ".parsed-k1lled00.tmp"  # as tempfile names it
+    left.write_bytes(cache_file(project).read_bytes()[:50])
+    no_parsing()
+    assert run(project) == first  # (nothing to write again)
+    assert not left.exists() and cache_file(project).is_file()
+
+
 def test_a_cache_from_other_readers_is_ignored(project, monkeypatch):
     run(project)
     parsed: list[Path] = []

@@ -19,6 +19,7 @@ clean"): its content is compared instead.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import marshal
@@ -31,6 +32,7 @@ FORMAT = 2
 MAGIC = b"LTPC"  # Living Theories parse cache
 RACY_NS = 2_000_000_000
 _DIGEST = 32
+_TEMPORARY = ".parsed-"  # a cache being written
 Stamp = tuple[int, int, int]
 MISSING = object()
 
@@ -188,13 +190,19 @@ class ParseCache:
         self._dirty = True
 
     def save(self) -> None:
-        """Write the entries used or parsed in this run (deleted files drop out)."""
-        if self.folder is None or not (self._dirty or set(self._new) != set(self._load())):
+        """Write the entries used or parsed in this run (deleted files drop out); remove what
+        a run killed while writing them left behind."""
+        if self.folder is None:
+            return
+        with contextlib.suppress(OSError):
+            for left in self.folder.glob(_TEMPORARY + "*.tmp"):
+                left.unlink(missing_ok=True)
+        if not (self._dirty or set(self._new) != set(self._load())):
             return
         body = marshal.dumps((_salt(), self._new))
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".parsed-", suffix=".tmp", dir=self.folder)
+            fd, tmp = tempfile.mkstemp(prefix=_TEMPORARY, suffix=".tmp", dir=self.folder)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(MAGIC + _checksum(body) + body)

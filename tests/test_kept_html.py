@@ -106,6 +106,24 @@ def test_extensions_that_read_other_files_keep_nothing(project: Path, tmp_path: 
     assert not kept(project).exists()
 
 
+def test_the_site_is_the_one_mkdocs_and_material_make_on_their_own(project: Path,
+                                                                    tmp_path: Path):
+    """Pages' HTML and search entries, made as soon as a page is converted (on either core),
+    are those MkDocs and Material make themselves when an extension rules keeping out."""
+    converted, pages = build(project, tmp_path / "kept")
+    assert converted == pages
+    assert kept(project).exists()
+    shutil.rmtree(kept(project))
+    settings = project / "mkdocs.yml"  # (snippets read other files: nothing is kept)
+    settings.write_text(settings.read_text(encoding="utf-8") + "markdown_extensions:\n"
+                        "  - pymdownx.snippets\n", encoding="utf-8")
+    build(project, tmp_path / "plain")
+    assert not kept(project).exists()
+    search = Path("search", "search_index.json")
+    assert (tmp_path / "kept" / search).read_bytes() == (tmp_path / "plain" / search).read_bytes()
+    assert files_of(tmp_path / "kept") == files_of(tmp_path / "plain")
+
+
 def test_damaged_kept_pages_are_converted_again(project: Path, tmp_path: Path):
     converted, pages = build(project, tmp_path / "first")
     files = sorted(kept(project).iterdir())

@@ -91,6 +91,7 @@ class Converter:
                 page.links_to_anchors = {
                     target: dict(links) for path, links in known.links_to_anchors.items()
                     if (target := files.get_file_from_path(path)) is not None}
+            self._index_now(page)
             return
         looking = _Looking(files)
         with _said() as said:
@@ -104,6 +105,7 @@ class Converter:
                 None if page.links_to_anchors is None else
                 {file.src_uri: links for file, links in page.links_to_anchors.items()})
         self.kept.keep(page.file.src_uri, Kept(converted, kept.indexed))
+        self._index_now(page)
 
     def offer(self, path: str, data: bytes) -> None:
         """What the worker made of the page `path` (`ahead_of`), to be used as what an
@@ -130,10 +132,6 @@ class Converter:
         prepare(path, page.markdown)
         before = self.kept.get(path)
         self.convert(page, config, self.files, generated=True)
-        if self._search_index is not None and page.content is not None:
-            self._search_index.add_entry_from_context(page)
-            self._search_index.entries.clear()
-            self.indexed.clear()
         made = self.kept.get(path)
         data = pack(path, made) if made is not before else None
         if data is None:
@@ -159,6 +157,19 @@ class Converter:
             self.kept.keep(page.file.src_uri,
                            Kept(kept.converted, Indexed(key, index.entries[start:])))
         self.indexed[page.url] = index.entries[start:]
+
+    def _index_now(self, page: Page) -> None:
+        """Index a page for search as soon as it is converted, not when MkDocs asks for it
+        (`on_page_context`, where what is kept is found). So the search entries of the
+        pages converted here are made while the worker converts others, and the two cores
+        share that work too."""
+        index = self._search_index
+        if index is None or page.content is None:
+            return
+        start = len(index.entries)
+        index.add_entry_from_context(page)
+        del index.entries[start:]
+        del self.indexed[page.url]
 
     def finish(self) -> None:
         """Keep what this build converted and indexed, for the next."""

@@ -295,12 +295,12 @@ class Citer:
         self._item_cache.update(items)
         return True
 
-    def release(self) -> bool:
+    def release(self) -> int:
         """Let go of citeproc-py's bibliography (a big project's largest object after the
-        pages); what it formatted is kept, and it is built again if more is asked. True if
-        there was one."""
-        held, self._global = self._global is not None, None
-        self._global_items = {}
+        pages); what it formatted is kept, and it is built again if more is asked. How many
+        references it held (0: there was none)."""
+        held = len(self._global_items) if self._global is not None else 0
+        self._global, self._global_items = None, {}
         return held
 
     def save(self) -> None:

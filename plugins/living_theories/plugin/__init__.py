@@ -281,8 +281,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             self.converter = None
         if self.citer is not None:
             self.citer.save()
-            if self.citer.release():  # (a build that formatted references)
-                self.memory.references_released()
+            self.memory.references_released(self.citer.release())
         # The plugin's own work in this build, for the benchmarks (benchmarks/run).
         if os.environ.get("LIVING_THEORIES_TIMINGS") and self.citer is not None:
             cites = self.citer.seconds - self._citations_before

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import gc
 
+# Released references worth a collection (see `references_released`).
+ENOUGH_REFERENCES = 500
+
 
 class Memory:
     def __init__(self, serving: bool) -> None:
@@ -44,10 +47,13 @@ class Memory:
             gc.freeze()
             self._froze_build = self.serving
 
-    def references_released(self) -> None:
+    def references_released(self, references: int) -> None:
         """citeproc-py's objects hold cycles, so only the collector frees them (100 MB and 1 s
         at 5,000 references), before the search index is written, the build's peak of
-        memory."""
+        memory. Not for a few hundred references: the collection walks every object, and at
+        65 references it took 0.03 s, a hundredth of the build, to free 4,000 small objects."""
+        if references < ENOUGH_REFERENCES:
+            return
         gc.unfreeze()
         gc.collect()
         if not self.serving:

@@ -7,8 +7,10 @@ so leave three things behind that a full build would change:
 
 - removed pages and files stay on disk, and the menu of unchanged pages still lists the old
   set: so a change to the set of files, to mkdocs.yml or to anything else every page may show
-  (a theory's title, the bibliography: see rebuilds.py) clears the site folder and builds
-  everything, as a full build does;
+  (a theory's title, the bibliography: see rebuilds.py) builds every page again, as a full
+  build does. The files the last build wrote and this one does not are removed (`stale`); a
+  change to mkdocs.yml or the theme, which may change what any plugin writes, clears the
+  site folder;
 - a page's menu shows the other pages' titles, which MkDocs knows only for pages it read: the
   others keep the titles (and metadata) they had, and an edit that changed one rebuilds every
   page;
@@ -65,3 +67,22 @@ class Served:
     titles: dict[str, tuple[str | None, dict[str, Any]]] = field(default_factory=dict)
     # Material's search index, a page's entries by the page's address.
     search: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Where its files went in the site folder (MkDocs' dest_uri), pages included.
+    written: frozenset[str] = frozenset()
+
+
+def stale(site: Path, before: Iterable[str], now: Iterable[str]) -> None:
+    """Remove from the site folder the files written `before` (paths in it) that are not
+    written `now`, and the folders that leaves empty: what a full build, which starts from an
+    empty folder, would not have."""
+    gone = set(before) - set(now)
+    folders = set()
+    for name in gone:
+        path = site / name
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        folders.update(path.parents)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        if folder != site and site in folder.parents:
+            with contextlib.suppress(OSError):  # (not empty: kept)
+                folder.rmdir()

@@ -6,6 +6,7 @@ and Material's search index put together from every page's entries.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from mkdocs.commands.build import _populate_page
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import get_plugin_logger
-from mkdocs.structure.files import Files, InclusionLevel
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory
 
@@ -65,10 +66,16 @@ class Rebuilds:
             self.why = "the first build" if served is None else \
                 "the files, mkdocs.yml or what every page may show changed" \
                 if served.frame != self.frame else "a change that may show on any page"
-            clean_directory(config.site_dir)  # as a full build does: nothing stale is left
+            if served is None or served.frame[0] != self.frame[0]:
+                clean_directory(config.site_dir)  # as a full build does: nothing stale is left
+            else:  # (what the theme and MkDocs copied as it is is not copied again)
+                serving.stale(Path(config.site_dir), served.written,
+                              (file.dest_uri for file in files))
             for file in files:
                 if isinstance(file, RenderedFile | DownloadFile):
                     file.unchanged = False
+                elif file.is_documentation_page():
+                    _write_again(file)
 
     def complete(self, config: MkDocsConfig, files: Files) -> None:
         """(on_env) Give the pages not read again the titles and metadata they had, which
@@ -91,8 +98,8 @@ class Rebuilds:
                 _populate_page(page, config, files)  # as MkDocs reads a page
             if isinstance(page.file, RenderedFile):
                 page.file.unchanged = False
-            elif os.path.isfile(page.file.abs_dest_path):
-                os.remove(page.file.abs_dest_path)  # MkDocs writes a page with no output again
+            else:
+                _write_again(page.file)
 
     def remember(self, config: MkDocsConfig, converter: Converter) -> None:
         """(on_post_build) Keep what the pages built showed, and put Material's search index
@@ -100,7 +107,8 @@ class Rebuilds:
         assert self.files is not None
         pages = _pages(self.files)
         served = serving.Served(self.frame, titles={
-            page.file.src_uri: (page.title, dict(page.meta)) for page in pages})
+            page.file.src_uri: (page.title, dict(page.meta)) for page in pages},
+            written=frozenset(file.dest_uri for file in self.files))
         search = search_plugin(config)
         if search is not None:
             before = self.served.search if self.served is not None else {}
@@ -116,6 +124,13 @@ class Rebuilds:
                      f"{self.why}" if self.everything else f"rebuilt {built} of {len(pages)} pages")
         self.served, self.files = served, None
         self.downloads, self._downloads = self._downloads, {}
+
+
+def _write_again(file: File) -> None:
+    """A hand-written page is read and written again: MkDocs' dirty build does that for a
+    page with no output."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(file.abs_dest_path)
 
 
 def _pages(files: Files) -> list[Page]:

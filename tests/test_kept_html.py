@@ -131,7 +131,7 @@ def test_damaged_kept_pages_are_converted_again(project: Path, tmp_path: Path):
     for n, file in enumerate(files):  # cut short, a word changed, or emptied
         data = file.read_bytes()
         file.write_bytes([data[: len(data) // 2], data.replace(b"</p>", b"</q>"), b""][n % 3])
-    left = kept(project) / ".page-left-by-a-stopped-worker.tmp"
+    left = kept(project) / f".{files[0].name}.dead0bad.tmp"  # (as a stopped worker left it)
     left.write_bytes(data[:100])
     assert build(project, tmp_path / "second") == (pages, pages)
     assert not left.exists()

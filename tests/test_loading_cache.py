@@ -150,7 +150,7 @@ def test_a_damaged_cache_is_ignored_and_rewritten(project, damage):
 
 def test_what_a_run_killed_while_writing_the_cache_left_is_removed(project, no_parsing):
     first = run(project)
-    left = project / CACHE / ".parsed-k1lled00.tmp"  # as tempfile names it
+    left = project / CACHE / f".{cache_file(project).name}.dead0bad.tmp"  # (files.py's name)
     left.write_bytes(cache_file(project).read_bytes()[:50])
     no_parsing()
     assert run(project) == first  # (nothing to write again)

@@ -19,20 +19,19 @@ clean"): its content is compared instead.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import marshal
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from .files import atomic_write, sweep
 
 FORMAT = 2
 MAGIC = b"LTPC"  # Living Theories parse cache
 RACY_NS = 2_000_000_000
 _DIGEST = 32
-_TEMPORARY = ".parsed-"  # a cache being written
 Stamp = tuple[int, int, int]
 MISSING = object()
 
@@ -194,22 +193,13 @@ class ParseCache:
         a run killed while writing them left behind."""
         if self.folder is None:
             return
-        with contextlib.suppress(OSError):
-            for left in self.folder.glob(_TEMPORARY + "*.tmp"):
-                left.unlink(missing_ok=True)
+        sweep([self.folder])
         if not (self._dirty or set(self._new) != set(self._load())):
             return
         body = marshal.dumps((_salt(), self._new))
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=_TEMPORARY, suffix=".tmp", dir=self.folder)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(MAGIC + _checksum(body) + body)
-                os.replace(tmp, self.folder / self.NAME)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write(self.folder / self.NAME, MAGIC + _checksum(body) + body, durable=False)
         except OSError:
             return  # a read-only checkout: just no cache
         self._old, self._dirty = dict(self._new), False

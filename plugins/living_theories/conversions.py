@@ -24,21 +24,19 @@ ignored, and the page is converted as if it were not there. tests/test_kept_html
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import marshal
-import os
-import tempfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .files import atomic_write, sweep
+
 FORMAT = 1
 MAGIC = b"LTHC"  # Living Theories HTML cache
 _DIGEST = 16
 _SUFFIX = ".marshal"
-_TEMPORARY = ".page-"
 Lookup = tuple[str, str] | None  # the address and inclusion of the file a link found
 
 
@@ -111,7 +109,7 @@ class KeptPages:
             return False
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _write(self._file(path), data)
+            atomic_write(self._file(path), data, durable=False)
         except OSError:
             return False
         return True
@@ -138,13 +136,12 @@ class KeptPages:
             for path in sorted(self._changed & set(paths)):
                 data = pack(path, self._pages[path])
                 if data is not None:
-                    _write(self._file(path), data)
+                    atomic_write(self._file(path), data, durable=False)
             wanted = {self._file(path).name for path in paths}
             for old in self.folder.glob("*" + _SUFFIX):
                 if old.name not in wanted:
                     old.unlink(missing_ok=True)
-            for left in self.folder.glob(_TEMPORARY + "*"):  # (a worker stopped while writing)
-                left.unlink(missing_ok=True)
+            sweep([self.folder])  # (what a worker stopped while writing left)
         except OSError:
             return  # a read-only checkout, or a full disk: the pages are just not kept
         self._changed.clear()
@@ -178,14 +175,3 @@ def unpack(path: str, data: bytes) -> Kept:
 def _values(record: Converted | Indexed | None) -> tuple[Any, ...] | None:
     return None if record is None else tuple(getattr(record, f.name) for f in fields(record))
 
-
-def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=_TEMPORARY, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

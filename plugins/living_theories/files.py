@@ -107,13 +107,16 @@ def _temporary(path: Path, same_suffix: bool = False) -> tuple[int, Path]:
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(path))
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Replace `path` with `data` (text is written as UTF-8): old or new, never half."""
+def atomic_write(path: Path, data: bytes | str, durable: bool = True) -> None:
+    """Replace `path` with `data` (text is written as UTF-8): old or new, never half.
+    `durable`: on the disk before it replaces `path`; a cache, made again if it is lost,
+    need not wait for the disk."""
     blob = data.encode("utf-8") if isinstance(data, str) else data
     with replacing(path, same_suffix=False) as tmp, open(tmp, "wb") as handle:
         handle.write(blob)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 @contextlib.contextmanager
@@ -198,7 +201,9 @@ _LEFT_BEHIND = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")  # `_temporary`'s names (
 
 def sweep(folders: Iterable[Path]) -> None:
     """Remove the temporary files a killed writer left in `folders` (kill -9 allows no
-    cleaning up); only while holding `exclusive`, when no other writer can be using one."""
+    cleaning up). In a project's folders, only while holding `exclusive`, when no other
+    writer can be using one; in a cache's, at any time (a write it interrupts is just not
+    kept)."""
     for folder in folders:
         with contextlib.suppress(OSError):
             for entry in os.scandir(folder):

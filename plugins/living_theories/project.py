@@ -16,7 +16,8 @@ from . import ahead, loading, reading
 from .cache import ParseCache
 from .citations import bibtex
 from .citations.bibtex import Bibliography
-from .graph import TheoryGraph, build, check
+from .graph import TheoryGraph, build
+from .integrity import check
 from .problems import Problems
 from .releases import Lock, check_frozen, load_lock
 from .snapshots import Snapshot

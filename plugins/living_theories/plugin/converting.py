@@ -91,7 +91,6 @@ class Converter:
                 page.links_to_anchors = {
                     target: dict(links) for path, links in known.links_to_anchors.items()
                     if (target := files.get_file_from_path(path)) is not None}
-            self._index_now(page)
             return
         looking = _Looking(files)
         with _said() as said:
@@ -132,6 +131,7 @@ class Converter:
         prepare(path, page.markdown)
         before = self.kept.get(path)
         self.convert(page, config, self.files, generated=True)
+        self._index_now(page)  # (if its HTML was kept: are its search entries still right?)
         made = self.kept.get(path)
         data = pack(path, made) if made is not before else None
         if data is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import build_site, copy_repo_project, edit
+from living_theories.serving import stale
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60,
@@ -291,6 +292,25 @@ def test_serve_gives_the_full_build_after_every_kind_of_edit(project: Path, tmp_
                     assert converted <= pages / 2, what
         assert "Traceback" not in served.log.read_text()
         assert "A 'dirty' build" not in served.log.read_text()
+
+
+def test_a_rebuild_of_every_page_removes_what_the_last_build_wrote_and_this_one_does_not(
+        tmp_path: Path):
+    site = tmp_path / "site"
+    for name in ("index.html", "sources/p1/index.html", "sources/p2/index.html",
+                 "notes/map.svg", "notes/index.html", "kept-by-hand.txt"):
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("x", encoding="utf-8")
+    before = ["index.html", "sources/p1/index.html", "sources/p2/index.html", "notes/map.svg",
+              "notes/index.html", "gone-already.html"]
+    assert stale(site, before, ["index.html", "sources/p2/index.html"])
+    left = sorted(p.relative_to(site).as_posix() for p in site.rglob("*"))
+    assert left == ["index.html", "kept-by-hand.txt", "sources", "sources/p2",
+                    "sources/p2/index.html"]
+    # a folder where a page was: the caller clears the site folder instead
+    (site / "sources" / "p2" / "index.html").unlink()
+    (site / "sources" / "p2" / "index.html").mkdir()
+    assert not stale(site, ["sources/p2/index.html"], [])
 
 
 def test_an_edit_that_rebuilds_everything_renders_pages_on_the_other_core(tmp_path: Path):

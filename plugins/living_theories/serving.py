@@ -71,18 +71,22 @@ class Served:
     written: frozenset[str] = frozenset()
 
 
-def stale(site: Path, before: Iterable[str], now: Iterable[str]) -> None:
+def stale(site: Path, before: Iterable[str], now: Iterable[str]) -> bool:
     """Remove from the site folder the files written `before` (paths in it) that are not
     written `now`, and the folders that leaves empty: what a full build, which starts from an
-    empty folder, would not have."""
-    gone = set(before) - set(now)
+    empty folder, would not have. False if one could not be removed (then clear the folder)."""
     folders = set()
-    for name in gone:
+    for name in set(before) - set(now):
         path = site / name
-        with contextlib.suppress(FileNotFoundError):
+        try:
             path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:  # (e.g. a folder there now)
+            return False
         folders.update(path.parents)
     for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        if folder != site and site in folder.parents:
+        if site in folder.parents:
             with contextlib.suppress(OSError):  # (not empty: kept)
                 folder.rmdir()
+    return True

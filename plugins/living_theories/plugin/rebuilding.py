@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +67,10 @@ class Rebuilds:
             self.why = "the first build" if served is None else \
                 "the files, mkdocs.yml or what every page may show changed" \
                 if served.frame != self.frame else "a change that may show on any page"
-            if served is None or served.frame[0] != self.frame[0]:
+            # (what the theme and MkDocs copied as it is is not copied again)
+            if served is None or served.frame[0] != self.frame[0] or not serving.stale(
+                    Path(config.site_dir), served.written, _written(files)):
                 clean_directory(config.site_dir)  # as a full build does: nothing stale is left
-            else:  # (what the theme and MkDocs copied as it is is not copied again)
-                serving.stale(Path(config.site_dir), served.written,
-                              (file.dest_uri for file in files))
             for file in files:
                 if isinstance(file, RenderedFile | DownloadFile):
                     file.unchanged = False
@@ -108,7 +108,7 @@ class Rebuilds:
         pages = _pages(self.files)
         served = serving.Served(self.frame, titles={
             page.file.src_uri: (page.title, dict(page.meta)) for page in pages},
-            written=frozenset(file.dest_uri for file in self.files))
+            written=frozenset(_written(self.files)))
         search = search_plugin(config)
         if search is not None:
             before = self.served.search if self.served is not None else {}
@@ -124,6 +124,12 @@ class Rebuilds:
                      f"{self.why}" if self.everything else f"rebuilt {built} of {len(pages)} pages")
         self.served, self.files = served, None
         self.downloads, self._downloads = self._downloads, {}
+
+
+def _written(files: Files) -> Iterator[str]:
+    """Where `mkdocs serve` writes the files in the site folder (it leaves out excluded
+    ones)."""
+    return (file.dest_uri for file in files if file.inclusion.is_in_serve())
 
 
 def _write_again(file: File) -> None:

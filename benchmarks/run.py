@@ -132,7 +132,7 @@ class Serving:
 
     def built(self) -> float:
         """The last rebuild's own time, as MkDocs logs it ("Documentation built in"): the
-        save to reload less the file watcher's wait (it looks every 0.2 s, then waits
+        save to reload less the file watcher's wait (it looks every half second, then waits
         for a tenth of a second without changes)."""
         return float(re.findall(r"Documentation built in ([\d.]+) seconds",
                                 self.log.read_text())[-1])

@@ -363,24 +363,6 @@ def test_serve_passes_other_options_on_to_mkdocs(cli, project: Path):
     assert code == 1 and "No such option '--no-such-option'" in err
 
 
-def test_serve_looks_for_saved_files_more_often_than_mkdocs(cli, project: Path, monkeypatch):
-    from living_theories.cli.site import WATCH_INTERVAL
-    from mkdocs.commands import serve as mkdocs_serve
-    from mkdocs.livereload import LiveReloadServer
-
-    looked: list[float] = []
-
-    def serve(server: LiveReloadServer, **_: object) -> None:
-        looked.append(server.observer.timeout)
-        raise KeyboardInterrupt  # (stopped as Ctrl+C stops it, once built)
-
-    monkeypatch.setattr(LiveReloadServer, "serve", serve)
-    code, _, err = cli("serve", "-f", str(project / "mkdocs.yml"))
-    assert code == 0, err
-    assert looked == [WATCH_INTERVAL] and WATCH_INTERVAL < 0.5  # (MkDocs' own: 0.5 s)
-    assert mkdocs_serve.LiveReloadServer is LiveReloadServer  # (MkDocs' own, for others)
-
-
 @pytest.mark.parametrize("drafts", [False, True])
 def test_serve_shows_draft_versions_only_when_asked(project: Path, tmp_path: Path, drafts: bool):
     """A new site's example is drafts: `serve --drafts` previews them (a review build); plain

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shlex
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from .. import citable, files, snapshots
 from ..project import load_project
@@ -112,39 +109,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.open:
         options.append("--open")
     try:  # (MkDocs' messages; a build that fails before serving is said so, exit 1)
-        with _watching_often():
-            mkdocs.main(args=options + args.mkdocs_options, prog_name="living-theories",
-                        standalone_mode=False)
+        mkdocs.main(args=options + args.mkdocs_options, prog_name="living-theories",
+                    standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
         return 1
     except click.exceptions.Abort:  # Ctrl-C at a prompt
         return 130
     return 0
-
-
-# How often `serve` looks for saved files, in seconds: MkDocs looks every half second, so a
-# save waited a quarter of a second on average before its rebuild started. A look at a project
-# of 500 files (size L) takes 4 ms. (Looking, as MkDocs does, rather than waiting for the
-# system's notices of changes, also sees saves in folders that send none, e.g. WSL's /mnt/c.)
-WATCH_INTERVAL = 0.2
-
-
-@contextlib.contextmanager
-def _watching_often() -> Iterator[None]:
-    from mkdocs.commands import serve
-    from mkdocs.livereload import LiveReloadServer
-
-    class Server(LiveReloadServer):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs.setdefault("polling_interval", WATCH_INTERVAL)
-            super().__init__(*args, **kwargs)
-
-    mkdocs_own, serve.LiveReloadServer = serve.LiveReloadServer, Server  # type: ignore[misc]
-    try:
-        yield
-    finally:
-        serve.LiveReloadServer = mkdocs_own  # type: ignore[misc]
 
 
 def cmd_export_markdown(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import signal
@@ -71,6 +72,7 @@ class Serving:
             s.bind(("127.0.0.1", 0))
             self.site = f"http://127.0.0.1:{s.getsockname()[1]}/"
         self.corpus = corpus
+        self.pauses = random.Random(1)  # (see `save_to_reload`)
         self.log = corpus / "serve.log"
         with self.log.open("w") as out:
             self.proc = subprocess.Popen([*command, "-a", self.site[7:-1]], cwd=corpus, env=ENV,
@@ -104,7 +106,13 @@ class Serving:
         sys.exit("timed out waiting for the reload signal")
 
     def save_to_reload(self, path: Path, text: str) -> float:
-        """Seconds from saving `text` to `path` to the reload signal."""
+        """Seconds from saving `text` to `path` to the reload signal. A person saves at any
+        moment, not the instant the last reload came: a pause drawn at random (seeded: the
+        same in every run) first, so that the save falls anywhere between two of the file
+        watcher's looks. (Saved at once after a reload, each save fell at the same point of
+        the watcher's cycle: the figure was luck, 0.15 s over the rebuild in one setting and
+        0.3 s in another.)"""
+        time.sleep(self.pauses.uniform(0.0, 1.0))
         tmp = path.with_name(f".{path.name}.saving")
         tmp.write_text(text, encoding="utf-8")
         start = time.perf_counter()

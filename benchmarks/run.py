@@ -201,7 +201,7 @@ def serve_only(corpus: Path, work: Path, lt: list[str], args: argparse.Namespace
     warm = [timed(build, corpus)[0] for _ in range(args.runs)]
     print(f"warm full builds: {stats(warm)}", flush=True)
     served = Serving([*lt, "serve"], corpus)
-    evidence = [served.evidence_edit(n) for n in range(max(3, args.runs))]
+    evidence = [served.evidence_edit(n) for n in range(max(5, args.runs))]
     print(f"evidence edits: {stats(evidence)}", flush=True)
     structural, rebuilt = [], []
     for add in (True, False):
@@ -304,7 +304,7 @@ def main() -> None:
     size_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 1e6
 
     served = Serving([*lt, "serve"], corpus)
-    evidence = [served.evidence_edit(n) for n in range(max(3, args.runs))]
+    evidence = [served.evidence_edit(n) for n in range(max(5, args.runs))]
     rebuild_work, first_work = served.work(), served.first_work
     structural, rebuilt = [], []
     for add in (True, False):

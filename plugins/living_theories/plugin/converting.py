@@ -130,8 +130,10 @@ class Converter:
         page.markdown, page.meta = get_data(source)
         prepare(path, page.markdown)
         before = self.kept.get(path)
+        converted = self.converted
         self.convert(page, config, self.files, generated=True)
-        self._index_now(page)  # (if its HTML was kept: are its search entries still right?)
+        if self.converted == converted:  # (its HTML was kept: are its entries still right?)
+            self._index_now(page)
         made = self.kept.get(path)
         data = pack(path, made) if made is not before else None
         if data is None:

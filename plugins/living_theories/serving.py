@@ -69,6 +69,9 @@ class Served:
     search: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Where its files went in the site folder (MkDocs' dest_uri), pages included.
     written: frozenset[str] = frozenset()
+    # The paths each page's links looked up (by source path): a page whose links find a page
+    # added or removed is built again.
+    links: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def stale(site: Path, before: Iterable[str], now: Iterable[str]) -> bool:

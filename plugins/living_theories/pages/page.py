@@ -59,6 +59,17 @@ class Page:
             if self.crumbs else ""
         return f"---\ntitle: {json.dumps(title)}\n---\n\n{trail}{body}"
 
+    def as_before(self, before: Page) -> bool:
+        """Is this page, rendered, what `before` was: the same Markdown (title, trail and
+        body), in the same place, with the same <head> tags? (Then its HTML is the same, if
+        its links find the same pages: see plugin/rebuilding.py.)"""
+        if (self.title, self.crumbs, self.in_nav, self.canonical, self.section) != \
+                (before.title, before.crumbs, before.in_nav, before.canonical, before.section):
+            return False
+        if callable(self.body) or callable(before.body) or self.body != before.body:
+            return False
+        return (self.head() if self.head else None) == (before.head() if before.head else None)
+
 
 @dataclass
 class Download:

@@ -327,6 +327,9 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             changed = pages_changed(self._made_from[0], self.project)
         previous = {page.path for page in self._generated.pages} \
             if changed is not None and self._generated is not None else set()
+        # (serve, after an edit that may show on any page: each page is compared with its last)
+        before = {page.path: page for page in self._generated.pages} \
+            if changed is None and self._generated is not None and self.rebuilds else {}
         generated = site_files(self.project, options, self.citer, extra, config.site_name,
                                self._generated, changed)
         self._pages_changed = changed
@@ -353,7 +356,11 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             file.render = functools.partial(self._render, page, self.command == "serve")
             if callable(page.body):  # (serve keeps the pages an edit did not change)
                 self._to_render.append((page.path, functools.partial(self._made_ahead, page)))
-            file.unchanged = page.path in previous and page.path not in changed
+            if page.path in before:
+                file.unchanged = functools.partial(self._as_before, file, page,
+                                                   before[page.path])
+            else:
+                file.unchanged = page.path in previous and page.path not in changed
             files.append(file)
         for download in downloads:
             made = DownloadFile.generated(config, download.path, content=download.content)
@@ -370,8 +377,8 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self.converter = Converter(config, files, self.citer,
                                    self._root(config) / CACHE / "html")
         if self.rebuilds is not None:
-            self.rebuilds.plan(config, files, self._watched(config),
-                               edited=self._pages_changed is not None)
+            self.rebuilds.plan(config, files, nav, self._watched(config),
+                               self.converter.settings, edited=self._pages_changed is not None)
         return nav
 
     def _watched(self, config: MkDocsConfig) -> list[Path]:
@@ -410,6 +417,16 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             spent = time.perf_counter() - start - ((self.citer.seconds if self.citer else 0.0)
                                                    - formatting)
             self.timings["render"] = self.timings.get("render", 0) + spent
+
+    def _as_before(self, file: RenderedFile, page: GeneratedPage,
+                   before: GeneratedPage) -> bool:
+        """(serve, after an edit that may show on any page) Is the page as the last build
+        wrote it? Rendered now to find out; if not, MkDocs reads what was rendered."""
+        markdown = self._render(page, keep=True)
+        if page.as_before(before):
+            return True
+        file.rendered = markdown
+        return False
 
     def _made_ahead(self, page: GeneratedPage) -> str:
         """(In the worker rendering pages ahead) A page's body, with its citations formatted:

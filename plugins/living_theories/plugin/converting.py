@@ -57,6 +57,9 @@ class Converter:
         self.ahead = 0  # pages whose HTML the worker made in this build
         self._offered: set[str] = set()
         self.indexed: dict[str, list[dict[str, Any]]] = {}  # search entries, by address
+        # The paths each page's links looked up, by the page's source path (not for a page
+        # whose conversion said anything: it is converted again).
+        self.links: dict[str, frozenset[str]] = {}
         search = search_plugin(config)
         self._search_index: Any = None
         if search is not None:
@@ -84,6 +87,7 @@ class Converter:
                 key, lambda path: _found(files.get_file_from_path(path))):
             if page.file.src_uri in self._offered:
                 self.ahead += 1
+            self.links[page.file.src_uri] = frozenset(known.lookups)
             page.content, page.toc = known.content, get_toc(known.toc)
             page._title_from_render = known.title
             page.present_anchor_ids = set(known.anchors) if known.anchors is not None else None
@@ -103,6 +107,7 @@ class Converter:
                 None if page.present_anchor_ids is None else frozenset(page.present_anchor_ids),
                 None if page.links_to_anchors is None else
                 {file.src_uri: links for file, links in page.links_to_anchors.items()})
+            self.links[page.file.src_uri] = frozenset(looking.seen)
         self.kept.keep(page.file.src_uri, Kept(converted, kept.indexed))
         self._index_now(page)
 

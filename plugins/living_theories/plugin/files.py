@@ -13,19 +13,26 @@ class RenderedFile(File):
 
     render: Callable[[], str] | None = None
     # Known to be as in the last build (serve): `mkdocs serve --dirty` skips it, as it skips
-    # hand-written pages older than their HTML.
-    unchanged: bool = False
+    # hand-written pages older than their HTML. Or how to find out, asked once: by rendering
+    # the page, which then keeps its Markdown (`rendered`) until MkDocs reads it.
+    unchanged: bool | Callable[[], bool] = False
+    rendered: str | None = None
 
     def is_modified(self) -> bool:
+        if callable(self.unchanged):
+            self.unchanged = self.unchanged()
         return self.render is None or not self.unchanged
 
     @property
     def content_string(self) -> str:
+        if self.rendered is not None:
+            text, self.rendered = self.rendered, None
+            return text
         return self.render() if self.render is not None else File.content_string.fget(self)
 
     @content_string.setter
     def content_string(self, value: str) -> None:  # another plugin replaces the page
-        self.render = None
+        self.render = self.rendered = None
         File.content_string.fset(self, value)
 
     @property
@@ -35,7 +42,7 @@ class RenderedFile(File):
 
     @content_bytes.setter
     def content_bytes(self, value: bytes) -> None:
-        self.render = None
+        self.render = self.rendered = None
         File.content_bytes.fset(self, value)
 
 

@@ -17,6 +17,7 @@ from mkdocs.commands.build import _populate_page
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory
 
@@ -35,6 +36,8 @@ class Rebuilds:
         self.served: serving.Served | None = None
         self.files: Files | None = None
         self.frame: tuple[Any, ...] = ()
+        self.menu: frozenset[str] = frozenset()  # the pages in the menu (nav), by source path
+        self.written: frozenset[str] = frozenset()  # where this build writes (`_written`)
         self.everything = True  # this build rebuilds every page
         # Digests of the downloads the last build wrote, and of this build's.
         self.downloads: dict[str, bytes] = {}
@@ -53,41 +56,78 @@ class Rebuilds:
         file.unchanged = self.served is not None and self.downloads.get(file.src_uri) == made
         self._downloads[file.src_uri] = made
 
-    def plan(self, config: MkDocsConfig, files: Files, watched: list[Path],
-             edited: bool) -> None:
-        """(on_nav) Everything is built again unless only pages changed that an edit can
-        change alone (`edited`: rebuilds.py) and the settings and list of files are as
-        before."""
+    def plan(self, config: MkDocsConfig, files: Files, nav: Navigation, watched: list[Path],
+             converting: bytes | None, edited: bool) -> None:
+        """(on_nav) What this build writes again:
+
+        - every page, after a change to mkdocs.yml or the theme, to how Markdown is
+          converted (`converting`: the references among it), to the menu, or to the
+          hand-written files: any page may show those;
+        - after an edit that an edit can change alone (`edited`: rebuilds.py), those pages;
+        - after any other edit (a theory's text; a source, CMOC or theory added, renamed or
+          removed), the generated pages that are not as they were (each is rendered again
+          and compared: `unchanged`, set by the plugin), those whose links look up a page
+          added or removed, and the hand-written pages.
+
+        The files the last build wrote and this one does not are removed; after a change to
+        mkdocs.yml or the theme (what any plugin writes may change), the folder is cleared."""
         self.files = files
-        self.frame = (serving.settings_signature(config.config_file_path, watched),
-                      tuple((file.src_uri, file.inclusion.name) for file in files))
+        self.menu = frozenset(page.file.src_uri for page in nav.pages)
+        listing = tuple((file.src_uri, file.inclusion.name) for file in files)
+        self.frame = (serving.settings_signature(config.config_file_path, watched), converting,
+                      tuple(item for item, file in zip(listing, files, strict=True)
+                            if not self._off_menu(file)), listing)
+        self.written = frozenset(_written(files))
         served = self.served
-        self.everything = served is None or served.frame != self.frame or not edited
+        site = Path(config.site_dir)
+        self.everything = True
+        if served is None or served.frame[0] != self.frame[0]:
+            self.why = "the first build" if served is None else "mkdocs.yml or the theme changed"
+            clean_directory(config.site_dir)  # as a full build does: nothing stale is left
+        elif not serving.stale(site, served.written, self.written):
+            self.why = "a file the last build wrote could not be removed"
+            clean_directory(config.site_dir)
+        elif served.frame[1] != self.frame[1]:
+            self.why = "the references or the Markdown settings changed"
+        elif served.frame[2] != self.frame[2]:
+            self.why = "the menu or the hand-written files changed"
+        else:
+            self.everything = False
         if self.everything:
-            self.why = "the first build" if served is None else \
-                "the files, mkdocs.yml or what every page may show changed" \
-                if served.frame != self.frame else "a change that may show on any page"
             # (what the theme and MkDocs copied as it is is not copied again)
-            if served is None or served.frame[0] != self.frame[0] or not serving.stale(
-                    Path(config.site_dir), served.written, _written(files)):
-                clean_directory(config.site_dir)  # as a full build does: nothing stale is left
             for file in files:
                 if isinstance(file, RenderedFile | DownloadFile):
                     file.unchanged = False
                 elif file.is_documentation_page():
                     _write_again(file)
+        elif not edited or served is not None and served.frame[3] != listing:
+            assert served is not None
+            moved = {path for path, _ in set(listing) ^ set(served.frame[3])}
+            for file in files:
+                if isinstance(file, RenderedFile):
+                    links = served.links.get(file.src_uri)
+                    if links is None or not links.isdisjoint(moved):
+                        file.unchanged = False
+                elif file.is_documentation_page():
+                    _write_again(file)
+
+    def _off_menu(self, file: File) -> bool:
+        """A generated file no menu shows: it may come and go without changing other pages
+        (except those that link to it)."""
+        return isinstance(file, DownloadFile) or \
+            isinstance(file, RenderedFile) and file.src_uri not in self.menu
 
     def complete(self, config: MkDocsConfig, files: Files) -> None:
         """(on_env) Give the pages not read again the titles and metadata they had, which
-        other pages' menus show; if a page read again has a new title or metadata, every page
-        is built again, as its title shows in every menu."""
+        other pages' menus show; if a page read again shows elsewhere a new title or metadata,
+        every page is built again."""
         if self.everything:
             return
         assert self.served is not None
         titles = self.served.titles
         pages = _pages(files)
-        if all(titles.get(page.file.src_uri) == (page.title, page.meta) for page in pages
-               if page.markdown is not None):
+        if not any(self._shows_elsewhere(page, titles.get(page.file.src_uri))
+                   for page in pages if page.markdown is not None):
             for page in pages:
                 if page.markdown is None and page.file.src_uri in titles:
                     page.title, page.meta = titles[page.file.src_uri]
@@ -101,14 +141,31 @@ class Rebuilds:
             else:
                 _write_again(page.file)
 
+    def _shows_elsewhere(self, page: Page, before: tuple[str | None, dict[str, Any]] | None
+                         ) -> bool:
+        """Does a page read again show on other pages what it did not: a new title in the
+        menu, or new metadata (which a plugin may list)? A page no menu shows, new or not,
+        shows its title only on itself."""
+        if before == (page.title, page.meta):
+            return False
+        if page.file.src_uri in self.menu:
+            return True
+        return _besides_title(page.meta) != (_besides_title(before[1]) if before else {})
+
     def remember(self, config: MkDocsConfig, converter: Converter) -> None:
         """(on_post_build) Keep what the pages built showed, and put Material's search index
         together from every page's entries (a dirty build indexes only the pages it built)."""
         assert self.files is not None
         pages = _pages(self.files)
+        # (a page not built keeps what its links looked up; one built that said anything is
+        # built again next time: see `plan`)
+        links = self.served.links if self.served is not None else {}
         served = serving.Served(self.frame, titles={
             page.file.src_uri: (page.title, dict(page.meta)) for page in pages},
-            written=frozenset(_written(self.files)))
+            written=self.written, links={
+                page.file.src_uri: looked for page in pages if (looked := converter.links.get(
+                    page.file.src_uri) if page.content is not None else links.get(
+                    page.file.src_uri)) is not None})
         search = search_plugin(config)
         if search is not None:
             before = self.served.search if self.served is not None else {}
@@ -130,6 +187,10 @@ def _written(files: Files) -> Iterator[str]:
     """Where `mkdocs serve` writes the files in the site folder (it leaves out excluded
     ones)."""
     return (file.dest_uri for file in files if file.inclusion.is_in_serve())
+
+
+def _besides_title(meta: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in meta.items() if key != "title"}
 
 
 def _write_again(file: File) -> None:

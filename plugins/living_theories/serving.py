@@ -5,19 +5,25 @@ MkDocs' objects.
 MkDocs' own dirty builds (`mkdocs serve --dirty`) write only the pages whose source changed, and
 so leave three things behind that a full build would change:
 
-- removed pages and files stay on disk, and the menu of unchanged pages still lists the old
-  set: so a change to the set of files, to mkdocs.yml or to anything else every page may show
-  (a theory's title, the bibliography: see rebuilds.py) builds every page again, as a full
-  build does. The files the last build wrote and this one does not are removed (`stale`); a
-  change to mkdocs.yml or the theme, which may change what any plugin writes, clears the
-  site folder;
+- removed pages and files stay on disk: the files the last build wrote and this one does not
+  are removed (`stale`); a change to mkdocs.yml or the theme, which may change what any plugin
+  writes, clears the site folder;
 - a page's menu shows the other pages' titles, which MkDocs knows only for pages it read: the
-  others keep the titles (and metadata) they had, and an edit that changed one rebuilds every
-  page;
+  others keep the titles (and metadata) they had. A change to the menu (a hand-written page
+  added, a menu page's new title), to mkdocs.yml or the theme, or to how Markdown is converted
+  (the references among it) builds every page again, as a full build does;
 - Material's search index of a dirty build holds only the pages built: it is put together again
   from every page's entries, in the order a full build writes them.
 
-When everything is built again, most pages' Markdown is still what it was: their HTML and
+Which pages an edit changes: an evidence record's text shows on a few pages, known from the
+record (rebuilds.py), and only they are rendered. Any other edit (a source, CMOC or theory
+added, renamed or removed; a theory's text) may show anywhere: every generated page is rendered
+again, and written again only if it is not as the last build wrote it (its Markdown, place and
+<head> tags), or if its links looked up a page that was added or removed (a link found, or no
+longer found: `Served.links`). Hand-written pages are written again. Generated pages other
+than the indexes are not in the menu, so adding or removing one changes no other page's menu.
+
+When every page is built again, most pages' Markdown is still what it was: their HTML and
 search entries are kept (conversions.py), as in any build, and only laid out again.
 
 tests/test_serve.py compares the served folder with a fresh full build after each kind of edit.

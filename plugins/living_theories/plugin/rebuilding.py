@@ -63,7 +63,7 @@ class Rebuilds:
         - every page, after a change to mkdocs.yml or the theme, to how Markdown is
           converted (`converting`: the references among it), to the menu, or to the
           hand-written files: any page may show those;
-        - after an edit that an edit can change alone (`edited`: rebuilds.py), those pages;
+        - after an edit that shows on a few known pages (`edited`: rebuilds.py), those;
         - after any other edit (a theory's text; a source, CMOC or theory added, renamed or
           removed), the generated pages that are not as they were (each is rendered again
           and compared: `unchanged`, set by the plugin), those whose links look up a page
@@ -100,8 +100,7 @@ class Rebuilds:
                     file.unchanged = False
                 elif file.is_documentation_page():
                     _write_again(file)
-        elif not edited or served is not None and served.frame[3] != listing:
-            assert served is not None
+        elif served is not None and (not edited or served.frame[3] != listing):
             moved = {path for path, _ in set(listing) ^ set(served.frame[3])}
             for file in files:
                 if isinstance(file, RenderedFile):

@@ -296,7 +296,9 @@ def test_serve_gives_the_full_build_after_every_kind_of_edit(project: Path, tmp_
             assert run.returncode == 0, run.stderr
             assert differences(served.folder, full) == [], what
             said = served.log.read_text()[mark:]
-            rebuilt = re.findall(r"rebuilt (\d+) of (\d+) pages", said)
+            # (MkDocs' watcher may see one save twice: the second rebuild finds nothing to do)
+            rebuilt = [found for found in re.findall(r"rebuilt (\d+) of (\d+) pages", said)
+                       if found[0] != "0"]
             if what in few:
                 assert rebuilt and 0 < int(rebuilt[-1][0]) <= int(rebuilt[-1][1]) / 3, what
             elif what not in everywhere:  # every page rendered, only those that changed built

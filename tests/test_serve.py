@@ -209,6 +209,28 @@ def differences(served: Path, full: Path) -> list[str]:
                   if name not in a or name not in b or a[name].read_bytes() != b[name].read_bytes())
 
 
+VERSION_3 = """stage: refined
+status: draft
+cmocs:
+  - id: demo-trust
+    label: CMOC 1
+    contexts: [Organisations with different histories]
+    mechanism_resources: [Frequent face-to-face meetings]
+    outcomes: [Collaborative decisions]
+    lineage:
+      relation: refined
+      from: [demo-trust]
+      reason: Fewer words.
+  - id: demo-visibility
+    title: Leadership visibility
+    mechanism_resources: [Leaders are visible to the workforce]
+    outcomes: [Lower morale]
+    lineage:
+      relation: kept
+      from: [demo-visibility]
+"""
+
+
 def test_serve_gives_the_full_build_after_every_kind_of_edit(project: Path, tmp_path: Path):
     # Draft versions shown, so that a CMOC or theory added adds pages; the menu made from the
     # pages' own titles (no nav: in mkdocs.yml), so that a page's title shows on every page;
@@ -257,6 +279,7 @@ def test_serve_gives_the_full_build_after_every_kind_of_edit(project: Path, tmp_
                                                 project / "theories/pooling")),
         ("a theory removed", lambda: os.replace(project / "theories/pooling",
                                                 elsewhere / "pooling")),
+        ("a version added", lambda: save(v2.with_name("v3.yaml"), VERSION_3)),
         ("a link to a page to come", lambda: change(
             project / "theories/project.yaml", "description: Staff", "description: As [P2 said]"
             "(../sources/p2.md), staff")),
@@ -274,6 +297,7 @@ def test_serve_gives_the_full_build_after_every_kind_of_edit(project: Path, tmp_
         ("a page and an image removed", lambda: os.replace(docs / "notes", elsewhere / "gone")),
         ("a source removed", lambda: change(ev / "sources.yaml", "  - id: p2\n    kind: "
                                             "participant\n    code: P2/1\n    role: GP\n", "")),
+        ("a version removed", lambda: os.replace(v2.with_name("v3.yaml"), elsewhere / "v3.yaml")),
     ]
     # Edits that change what every page may show (the menu, the references, the settings):
     # every page is built again, and converted again only if its Markdown changed (unless the

@@ -178,10 +178,8 @@ class _Facts:
             for cmoc in version.cmocs:
                 for ev, target in site.evidence_on(cmoc.id, version.number):
                     self.records.setdefault(ev.id, (ev, []))[1].append(target)
-        for ev in site.evidence.values():  # and evidence on the theory as a whole
-            on = [t for t in ev.bears_on if t.theory == theory.id]
-            if on:
-                self.records.setdefault(ev.id, (ev, []))[1].extend(on)
+        for ev, on in site.evidence_on_theory(theory.id):  # and on the theory as a whole
+            self.records.setdefault(ev.id, (ev, []))[1].extend(on)
         ids = dict.fromkeys(r.source for ev, _ in self.records.values() for r in ev.refs)
         self.sources = [site.sources[s] for s in ids if s in site.sources]
         self.rounds = site.rounds(theory)

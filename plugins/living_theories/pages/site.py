@@ -196,6 +196,22 @@ class Site:
         return [s for s in self.g.corpus.project.substantive_theories
                 if s.visibility == m.Visibility.public.value]
 
+    def evidence_on_theory(self, theory_id: str) -> list[tuple[m.Evidence, list[m.BearsOn]]]:
+        """Published evidence on a theory as a whole, each record with what it says of it."""
+        return self._on_theories.get(theory_id, [])
+
+    @cached_property
+    def _on_theories(self) -> dict[str, list[tuple[m.Evidence, list[m.BearsOn]]]]:
+        out: dict[str, list[tuple[m.Evidence, list[m.BearsOn]]]] = {}
+        for ev in self.evidence.values():  # (one pass for all theories: there may be 100s)
+            on: dict[str, list[m.BearsOn]] = {}
+            for target in ev.bears_on:
+                if target.theory:
+                    on.setdefault(target.theory, []).append(target)
+            for theory_id, targets in on.items():
+                out.setdefault(theory_id, []).append((ev, targets))
+        return out
+
     def evidence_on(self, cid: str, version: int | None = None
                     ) -> list[tuple[m.Evidence, m.BearsOn]]:
         """Published evidence on a CMOC; with `version`, only what bears on that version's

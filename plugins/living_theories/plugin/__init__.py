@@ -123,7 +123,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         self._generated: Generated | None = None
         self._made_from: tuple[Project, tuple] | None = None
         # A build's pages, rendered ahead on another core (see ahead.py).
-        self._to_render: list[tuple[str, Callable[[], str]]] = []
+        self._to_render: list[GeneratedPage] = []
         self._ahead: ahead.Rendered | None = None
         self._compiling: ahead.Child | None = None  # templates compiled meanwhile
         # The URL policy (links.py): generated pages, the page being converted if it is one,
@@ -238,15 +238,19 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             # (forked once the project is out of the collector's sight: the worker inherits that)
             notes = (self.citer.learned, self.citer.learn) if self.citer else None
             # (and the worker converts the pages it renders whose HTML is not kept)
-            self._ahead = ahead.rendering(self._to_render, notes,
-                                          self._converting_ahead(config, files))
+            converting = self._converting_ahead(config, files)
+            # (a worker that converts pages formats their citations then, if at all)
+            self._ahead = ahead.rendering(
+                [(page.path, page.rendered_body if converting else
+                  functools.partial(self._made_ahead, page)) for page in self._to_render],
+                notes, converting)
             self._to_render = []
 
     def _converting_ahead(self, config: MkDocsConfig, files: Files) -> Any:
         if not pure(config):  # (every page is converted here, see converting.py)
             return None
-        sources = {path: functools.partial(job.args[0].markdown, False)
-                   for path, job in self._to_render}
+        sources = {page.path: functools.partial(page.markdown, False)
+                   for page in self._to_render}
         return converting_ahead(config, files, self.citer, self._root(config) / CACHE / "html",
                                 sources, self._prepare)
 
@@ -355,7 +359,7 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
             # serve keeps pages to reuse them in the next rebuild (see rebuilds.py)
             file.render = functools.partial(self._render, page, self.command == "serve")
             if callable(page.body):  # (serve keeps the pages an edit did not change)
-                self._to_render.append((page.path, functools.partial(self._made_ahead, page)))
+                self._to_render.append(page)
             if page.path in before:
                 file.unchanged = functools.partial(self._as_before, file, page,
                                                    before[page.path])
@@ -429,8 +433,11 @@ class LivingTheoriesPlugin(BasePlugin[LivingTheoriesConfig]):
         return False
 
     def _made_ahead(self, page: GeneratedPage) -> str:
-        """(In the worker rendering pages ahead) A page's body, with its citations formatted:
-        the citations extension asks for them here when it converts the page."""
+        """(In the worker rendering pages ahead, when this process converts every page: see
+        `pure`) A page's body, with its citations formatted, which are handed on with it for
+        this process's conversion. Where the worker converts the pages it renders, their
+        conversion formats them there, and a page whose HTML is kept needs none: finding a
+        big page's citations took longer than rendering some pages."""
         body = page.rendered_body()
         assert self.citer is not None
         self.citer.format([(c.cites, c.in_text) for c in find_citations(body)])

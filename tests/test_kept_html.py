@@ -161,3 +161,19 @@ def test_kept_pages_are_read_back_as_written(tmp_path: Path):
     assert again.get("about.md") == Kept(converted, indexed)
     assert again.get("gone.md") == Kept() and again.get("index.md") == Kept()
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_pages_that_cannot_be_kept_are_just_not_kept(tmp_path: Path):
+    """A full disk, or a file where the folder goes: the build goes on, nothing is kept, and
+    what could not be written is written at the next save that can."""
+    indexed = Indexed(("Hi",), [{"location": "about/", "title": "Hi", "text": "Hi"}])
+    folder = tmp_path / "html"
+    folder.write_text("a file", encoding="utf-8")
+    pages = KeptPages(folder)
+    pages.keep("about.md", Kept(None, indexed))
+    assert not pages.write("about.md", b"LTHC")
+    pages.save(["about.md"])
+    assert folder.read_text(encoding="utf-8") == "a file"
+    folder.unlink()
+    pages.save(["about.md"])
+    assert KeptPages(folder).get("about.md") == Kept(None, indexed)

@@ -131,12 +131,11 @@ class KeptPages:
         no longer in the site (`paths`: the source paths of its pages)."""
         if self.folder is None:
             return
+        for path in sorted(self._changed & set(paths)):
+            data = pack(path, self._pages[path])
+            if data is not None and not self.write(path, data):
+                return  # a read-only checkout, or a full disk: the pages are just not kept
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for path in sorted(self._changed & set(paths)):
-                data = pack(path, self._pages[path])
-                if data is not None:
-                    atomic_write(self._file(path), data, durable=False)
             wanted = {self._file(path).name for path in paths}
             for old in self.folder.glob("*" + _SUFFIX):
                 if old.name not in wanted:
